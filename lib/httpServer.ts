@@ -1,0 +1,129 @@
+/**
+ * HTTP plumbing every service shares: listening on a port (0 picks a free one), closing with a drain,
+ * the JSON error handler that turns anything thrown into the registry's body shape, and /health + /ready.
+ */
+import { once } from 'node:events';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import { AppError } from './errors.js';
+import type { Logger } from './logger.js';
+
+export interface RunningServer {
+  server: Server;
+  port: number;
+  /** Base URL, e.g. http://127.0.0.1:4001 */
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function listen(app: Express, port: number, host = '0.0.0.0', drainMs = 5_000): Promise<RunningServer> {
+  const server = app.listen(port, host);
+  await once(server, 'listening');
+  // Node's default keep-alive timeout (5 s) races with client pools that keep sockets for 4 s+; stay above them.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  const actual = (server.address() as AddressInfo).port;
+  const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  let closing: Promise<void> | undefined;
+  return {
+    server,
+    port: actual,
+    url: `http://${shownHost}:${actual}`,
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        const force = setTimeout(() => server.closeAllConnections(), drainMs);
+        force.unref();
+        server.close(() => {
+          clearTimeout(force);
+          resolve();
+        });
+        server.closeIdleConnections();
+      });
+      return closing;
+    },
+  };
+}
+
+/** express.json() with our limits; its failures are turned into clear 4xx bodies by errorHandler(). */
+export function jsonBody(limit: string | number = '1mb') {
+  return express.json({ limit, strict: true, type: ['application/json', 'application/*+json'] });
+}
+
+interface BodyParserError extends Error {
+  type?: string;
+  status?: number;
+  limit?: number;
+}
+
+/** Converts thrown errors into the one error body shape; unknown errors are logged and masked. */
+export function errorHandler(logger: Logger) {
+  return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
+    const appError = toAppError(err);
+    if (appError.status >= 500 && !(err instanceof AppError)) {
+      logger.error({ err, reqId: req.requestId, path: req.path }, 'unhandled error');
+    }
+    if (appError.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(appError.retryAfterSeconds));
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    res.status(appError.status).json(appError.toBody());
+  };
+}
+
+export function toAppError(err: unknown): AppError {
+  if (err instanceof AppError) return err;
+  const e = err as BodyParserError;
+  switch (e?.type) {
+    case 'entity.parse.failed':
+      return new AppError('BAD_REQUEST', `Malformed JSON body: ${e.message}`);
+    case 'entity.too.large':
+      return new AppError('PAYLOAD_TOO_LARGE', `Request body is larger than the limit of ${e.limit} bytes`);
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return new AppError('UNSUPPORTED_MEDIA_TYPE', e.message);
+    case 'request.aborted':
+      return new AppError('BAD_REQUEST', 'Request was aborted by the client');
+    default:
+      if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) {
+        return new AppError('BAD_REQUEST', e.message || 'Bad request');
+      }
+      return new AppError('INTERNAL_SERVER_ERROR', 'Internal server error');
+  }
+}
+
+/** 404 for routes nobody owns, in the same body shape. */
+export function notFoundHandler() {
+  return (req: Request, res: Response): void => {
+    res.status(404).json(new AppError('NOT_FOUND', `No route for ${req.method} ${req.path}`).toBody());
+  };
+}
+
+/**
+ * /health answers while the process is up; /ready runs the service's own checks (database reachable,
+ * dependencies up) and answers 503 with the failing ones.
+ */
+export function healthRoutes(checks: Record<string, () => Promise<void>> = {}) {
+  const router = express.Router();
+  router.get('/health', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  router.get('/ready', async (_req, res) => {
+    const results: Record<string, string> = {};
+    let ok = true;
+    await Promise.all(
+      Object.entries(checks).map(async ([name, check]) => {
+        try {
+          await check();
+          results[name] = 'ok';
+        } catch (err) {
+          ok = false;
+          results[name] = err instanceof Error ? err.message : String(err);
+        }
+      }),
+    );
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not ready', checks: results });
+  });
+  return router;
+}

@@ -1,0 +1,52 @@
+/**
+ * JSON logging: one pino logger per service and one log line per HTTP request, with the request id
+ * that travels between services in `x-request-id`.
+ */
+import { randomUUID } from 'node:crypto';
+import type { NextFunction, Request, Response } from 'express';
+import { pino, type Logger } from 'pino';
+
+export type { Logger };
+
+export function createLogger(service: string, level: string = 'info'): Logger {
+  return pino({ level, base: { service }, timestamp: pino.stdTimeFunctions.isoTime });
+}
+
+export const REQUEST_ID_HEADER = 'x-request-id';
+
+const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Takes the caller's request id when it is well formed, otherwise makes one. */
+export function requestIdOf(req: Request): string {
+  const given = req.headers[REQUEST_ID_HEADER];
+  return typeof given === 'string' && REQUEST_ID_PATTERN.test(given) ? given : randomUUID();
+}
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    /** Set by requestLogging(): the id of this request across services. */
+    requestId: string;
+  }
+}
+
+/** Express middleware: assigns the request id, echoes it, and logs one line when the response ends. */
+export function requestLogging(logger: Logger) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const started = process.hrtime.bigint();
+    req.requestId = requestIdOf(req);
+    res.setHeader(REQUEST_ID_HEADER, req.requestId);
+    res.on('finish', () => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      const line = {
+        reqId: req.requestId,
+        method: req.method,
+        path: req.originalUrl.split('?')[0],
+        status: res.statusCode,
+        ms: Math.round(ms * 10) / 10,
+      };
+      if (req.path === '/health' || req.path === '/ready') logger.debug(line, 'request');
+      else logger.info(line, 'request');
+    });
+    next();
+  };
+}

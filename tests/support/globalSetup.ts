@@ -1,0 +1,2 @@
+// Placeholder: replaced with PGlite template preparation.
+export default async function globalSetup(): Promise<void> {}
