@@ -42,3 +42,15 @@ export const env = {
       .default(fallback ? 'true' : 'false')
       .transform((v) => v === 'true' || v === '1' || v === 'yes'),
 };
+
+/**
+ * Well-known development secrets, so `npm start` works with no set-up. Every config that uses one
+ * refuses it when NODE_ENV=production.
+ */
+export function devSecret(purpose: string): string {
+  return `dev-only-${purpose}-secret-change-me`;
+}
+
+export function isDevSecret(value: string): boolean {
+  return value.startsWith('dev-only-') && value.endsWith('-secret-change-me');
+}

@@ -1,0 +1,65 @@
+/**
+ * Environment variables every subgraph reads, named after the service (PRODUCTS_PORT, ORDERS_DB_CREDENTIAL, ...)
+ * so one .env file can configure the whole platform. A subgraph's own config.ts extends this schema.
+ */
+import { z } from 'zod';
+import { devSecret, env, isDevSecret } from '../../lib/config.js';
+
+export interface SubgraphBaseConfig {
+  service: string;
+  port: number;
+  host: string;
+  /** Where the connection proxy listens. */
+  dbProxyUrl: string;
+  /** This service's credential at the proxy. */
+  dbCredential: string;
+  /** Token services present to each other's /internal routes. */
+  internalToken: string;
+  logLevel: string;
+  production: boolean;
+}
+
+export function envPrefix(service: string): string {
+  return service.toUpperCase().replace(/[^A-Z0-9]/g, '_');
+}
+
+/**
+ * The schema of a subgraph's environment: the shared variables plus the subgraph's own (`extra`),
+ * with well-known development secrets refused in production.
+ */
+export function subgraphEnvSchema<E extends z.ZodRawShape>(service: string, defaultPort: number, extra: E) {
+  const P = envPrefix(service);
+  return z
+    .object({
+      [`${P}_PORT`]: env.port(defaultPort),
+      [`${P}_HOST`]: env.host(),
+      [`${P}_DB_CREDENTIAL`]: z.string().min(16, 'must be at least 16 characters').default(devSecret(`${service}-db`)),
+      DB_PROXY_URL: z.string().url().default('http://127.0.0.1:4010'),
+      INTERNAL_SERVICE_TOKEN: z.string().min(16, 'must be at least 16 characters').default(devSecret('internal')),
+      LOG_LEVEL: env.logLevel(),
+      NODE_ENV: z.string().default('development'),
+      ...extra,
+    })
+    .superRefine((value: Record<string, unknown>, ctx) => {
+      if (value.NODE_ENV !== 'production') return;
+      for (const key of [`${P}_DB_CREDENTIAL`, 'INTERNAL_SERVICE_TOKEN']) {
+        if (isDevSecret(String(value[key]))) {
+          ctx.addIssue({ code: 'custom', path: [key], message: 'must be set to a real secret in production' });
+        }
+      }
+    });
+}
+
+export function toBaseConfig(service: string, values: Record<string, unknown>): SubgraphBaseConfig {
+  const P = envPrefix(service);
+  return {
+    service,
+    port: values[`${P}_PORT`] as number,
+    host: values[`${P}_HOST`] as string,
+    dbProxyUrl: values.DB_PROXY_URL as string,
+    dbCredential: values[`${P}_DB_CREDENTIAL`] as string,
+    internalToken: values.INTERNAL_SERVICE_TOKEN as string,
+    logLevel: values.LOG_LEVEL as string,
+    production: values.NODE_ENV === 'production',
+  };
+}

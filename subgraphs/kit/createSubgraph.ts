@@ -1,0 +1,227 @@
+/**
+ * The subgraph kit's one entry point: a subgraph is a definition (schema, resolvers, migrations,
+ * loaders, internal routes, background work) and startSubgraph() wires the rest the same way for
+ * every service: @apollo/subgraph on express 5, the proxy client, migrations, identity context,
+ * per-request DataLoaders, JSON logs, /health and /ready, error masking and ordered teardown.
+ */
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { expressMiddleware } from '@as-integrations/express5';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
+import express, { type Router } from 'express';
+import type { DocumentNode, GraphQLFormattedError } from 'graphql';
+import { unwrapResolverError } from '@apollo/server/errors';
+import { AppError, isErrorCode } from '../../lib/errors.js';
+import { errorHandler, healthRoutes, jsonBody, listen, notFoundHandler } from '../../lib/httpServer.js';
+import { identityFromHeaders, type Identity } from '../../lib/identity.js';
+import { Lifecycle } from '../../lib/lifecycle.js';
+import { createLogger, requestIdOf, requestLogging, type Logger } from '../../lib/logger.js';
+import type { SubgraphBaseConfig } from './config.js';
+import { createDbClient, type Db, type DbClient } from './dbClient.js';
+import { migrate, type Migration } from './migrate.js';
+import type { Dispatcher } from 'undici';
+
+export interface SubgraphContext<Loaders = unknown> {
+  requestId: string;
+  identity: Identity;
+  /** This service's database, through the proxy, tagged with the request id. */
+  db: Db;
+  /** DataLoaders created for this request only. */
+  loaders: Loaders;
+  logger: Logger;
+}
+
+/** What a subgraph's own modules get at start-up. */
+export interface SubgraphDeps<Config extends SubgraphBaseConfig = SubgraphBaseConfig> {
+  config: Config;
+  db: DbClient;
+  logger: Logger;
+  lifecycle: Lifecycle;
+}
+
+export interface SubgraphDefinition<Loaders, Config extends SubgraphBaseConfig = SubgraphBaseConfig> {
+  name: string;
+  typeDefs: DocumentNode;
+  resolvers: GraphQLResolverMap<SubgraphContext<Loaders>>;
+  migrations?: Migration[];
+  createLoaders?: (db: Db, deps: SubgraphDeps<Config>) => Loaders;
+  /** Extra HTTP routes (internal REST between services), mounted before /graphql with JSON bodies parsed. */
+  routes?: (router: Router, deps: SubgraphDeps<Config>) => void;
+  /** Work that runs beside the server (e.g. index sync); returns how to stop it. */
+  background?: (deps: SubgraphDeps<Config>) => Promise<() => Promise<void> | void>;
+  /** Extra readiness checks besides the database. */
+  readiness?: (deps: SubgraphDeps<Config>) => Record<string, () => Promise<void>>;
+}
+
+export interface StartSubgraphOptions {
+  logger?: Logger;
+  /** Replaces the proxy client's HTTP pool (tests). */
+  dbDispatcher?: Dispatcher;
+  /** How long to wait for the proxy to come up before giving up. @default 30000 */
+  proxyWaitMs?: number;
+}
+
+export interface RunningSubgraph<Config extends SubgraphBaseConfig = SubgraphBaseConfig> {
+  name: string;
+  url: string;
+  port: number;
+  /** The GraphQL endpoint, e.g. http://127.0.0.1:4001/graphql */
+  graphqlUrl: string;
+  deps: SubgraphDeps<Config>;
+  close(): Promise<void>;
+}
+
+export async function startSubgraph<Loaders, Config extends SubgraphBaseConfig>(
+  definition: SubgraphDefinition<Loaders, Config>,
+  config: Config,
+  options: StartSubgraphOptions = {},
+): Promise<RunningSubgraph<Config>> {
+  const logger = options.logger ?? createLogger(definition.name, config.logLevel);
+  const lifecycle = new Lifecycle(logger);
+  const db = createDbClient({
+    proxyUrl: config.dbProxyUrl,
+    credential: config.dbCredential,
+    dispatcher: options.dbDispatcher,
+  });
+  lifecycle.add('db client', () => db.close());
+  const deps: SubgraphDeps<Config> = { config, db, logger, lifecycle };
+
+  try {
+    await waitForDatabase(db, options.proxyWaitMs ?? 30_000, logger);
+    if (definition.migrations?.length) await migrate(db, definition.migrations, logger);
+
+    const server = new ApolloServer<SubgraphContext<Loaders>>({
+      // The resolver map is typed by our context; @apollo/subgraph types it as unknown.
+      schema: buildSubgraphSchema({
+        typeDefs: definition.typeDefs,
+        resolvers: definition.resolvers as GraphQLResolverMap<unknown>,
+      }),
+      introspection: true,
+      includeStacktraceInErrorResponses: !config.production,
+      formatError: (formatted, error) => maskError(formatted, error, logger),
+      plugins: [logErrorsPlugin(logger)],
+    });
+    await server.start();
+    lifecycle.add('apollo server', () => server.stop());
+
+    const app = express();
+    app.disable('x-powered-by');
+    app.use(requestLogging(logger));
+    app.use(
+      healthRoutes({
+        database: async () => {
+          await db.read('SELECT 1');
+        },
+        ...definition.readiness?.(deps),
+      }),
+    );
+    if (definition.routes) {
+      const router = express.Router();
+      router.use(jsonBody('1mb'));
+      definition.routes(router, deps);
+      app.use(router);
+    }
+    app.use(
+      '/graphql',
+      jsonBody('1mb'),
+      expressMiddleware(server, {
+        context: async ({ req }) => {
+          const requestId = req.requestId ?? requestIdOf(req);
+          const requestDb = db.forRequest(requestId);
+          return {
+            requestId,
+            identity: identityFromHeaders(req.headers),
+            db: requestDb,
+            loaders: (definition.createLoaders?.(requestDb, deps) ?? undefined) as Loaders,
+            logger,
+          };
+        },
+      }),
+    );
+    app.use(notFoundHandler());
+    app.use(errorHandler(logger));
+
+    if (definition.background) {
+      const stop = await definition.background(deps);
+      lifecycle.add('background work', stop);
+    }
+    const http = await listen(app, config.port, config.host);
+    lifecycle.add('http server', () => http.close());
+    logger.info({ url: `${http.url}/graphql` }, `${definition.name} subgraph listening`);
+
+    return {
+      name: definition.name,
+      url: http.url,
+      port: http.port,
+      graphqlUrl: `${http.url}/graphql`,
+      deps,
+      close: () => lifecycle.close(),
+    };
+  } catch (err) {
+    await lifecycle.close();
+    throw err;
+  }
+}
+
+/** The proxy may start after us (containers): wait for it with a bounded, logged back-off. */
+async function waitForDatabase(db: DbClient, maxWaitMs: number, logger: Logger): Promise<void> {
+  const deadline = Date.now() + maxWaitMs;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await db.read('SELECT 1');
+      return;
+    } catch (err) {
+      const transient = err instanceof AppError && err.status >= 500;
+      if (!transient || Date.now() > deadline) throw err;
+      if (attempt === 1 || attempt % 10 === 0) logger.warn({ err: (err as Error).message }, 'waiting for the database proxy');
+      await new Promise((resolve) => setTimeout(resolve, Math.min(1_000, 100 * attempt)));
+    }
+  }
+}
+
+/**
+ * Intended errors (a GraphQLError with a code, or an AppError) reach the client as they are; anything
+ * else, including database errors a resolver did not expect, becomes a generic INTERNAL_SERVER_ERROR
+ * so no SQL or stack leaks.
+ */
+function maskError(formatted: GraphQLFormattedError, error: unknown, logger: Logger): GraphQLFormattedError {
+  const original = unwrapResolverError(error);
+  if (original instanceof AppError) {
+    const fromDatabase = original.details?.sqlstate !== undefined || original.code === 'BAD_REQUEST';
+    if (!fromDatabase) {
+      return {
+        message: original.message,
+        locations: formatted.locations,
+        path: formatted.path,
+        extensions: { code: original.code, ...(original.details ? { details: original.details } : {}) },
+      };
+    }
+  } else {
+    const code = formatted.extensions?.code;
+    if (isErrorCode(code) || (typeof code === 'string' && code !== 'INTERNAL_SERVER_ERROR')) return formatted;
+  }
+  logger.error({ err: original, path: formatted.path }, 'unexpected resolver error');
+  return {
+    message: 'Internal server error',
+    locations: formatted.locations,
+    path: formatted.path,
+    extensions: { code: 'INTERNAL_SERVER_ERROR' },
+  };
+}
+
+function logErrorsPlugin(logger: Logger): ApolloServerPlugin<SubgraphContext<unknown>> {
+  return {
+    async requestDidStart() {
+      return {
+        async didEncounterErrors({ errors, contextValue }) {
+          for (const err of errors) {
+            const code = err.extensions?.code;
+            if (code === 'INTERNAL_SERVER_ERROR' || code === undefined) {
+              logger.warn({ reqId: contextValue.requestId, err: err.message, path: err.path }, 'graphql error');
+            }
+          }
+        },
+      };
+    },
+  };
+}

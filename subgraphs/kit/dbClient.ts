@@ -1,0 +1,75 @@
+/**
+ * The typed client every subgraph uses to reach its own database through the connection proxy.
+ * Reads (`read`) are retried on transient failures; writes (`query`, `batch`, `transaction`) never are.
+ */
+import type {
+  BatchResponse,
+  IsolationLevel,
+  QueryResult,
+  SqlParam,
+  Statement,
+  TransactionResponse,
+} from '../../lib/dbProtocol.js';
+import { createJsonHttpClient, type JsonHttpClient } from '../../lib/jsonHttpClient.js';
+import type { Dispatcher } from 'undici';
+
+export type { QueryResult, SqlParam, Statement };
+
+export interface DbClientOptions {
+  /** Base URL of the connection proxy, e.g. http://127.0.0.1:4010 */
+  proxyUrl: string;
+  /** This service's credential; it alone decides which database is reached. */
+  credential: string;
+  /** @default 10000 */
+  timeoutMs?: number;
+  dispatcher?: Dispatcher;
+}
+
+export interface TransactionOptions {
+  isolation?: IsolationLevel;
+  readOnly?: boolean;
+}
+
+/** A DbClient bound to one request: every call carries that request's id. */
+export interface Db {
+  /** A read-only statement, retried on transient failures (proxy restarting, pool briefly full). */
+  read<Row = Record<string, unknown>>(sql: string, params?: SqlParam[]): Promise<QueryResult<Row>>;
+  /** Any single statement; never retried. */
+  query<Row = Record<string, unknown>>(sql: string, params?: SqlParam[]): Promise<QueryResult<Row>>;
+  /** Several statements in one round trip, each committed on its own. */
+  batch(statements: Statement[]): Promise<BatchResponse['results']>;
+  /** Several statements that commit together or not at all. */
+  transaction(statements: Statement[], options?: TransactionOptions): Promise<QueryResult[]>;
+}
+
+export interface DbClient extends Db {
+  forRequest(requestId: string | undefined): Db;
+  close(): Promise<void>;
+}
+
+export function createDbClient(options: DbClientOptions): DbClient {
+  const http: JsonHttpClient = createJsonHttpClient({
+    baseUrl: options.proxyUrl,
+    target: 'db-proxy',
+    headers: { authorization: `Bearer ${options.credential}` },
+    timeoutMs: options.timeoutMs ?? 10_000,
+    dispatcher: options.dispatcher,
+  });
+
+  const bound = (requestId: string | undefined): Db => ({
+    read: <Row>(sql: string, params: SqlParam[] = []) =>
+      http.post<QueryResult<Row>>('/v1/query', { sql, params }, { requestId, retry: true }),
+    query: <Row>(sql: string, params: SqlParam[] = []) =>
+      http.post<QueryResult<Row>>('/v1/query', { sql, params }, { requestId }),
+    batch: async (statements) =>
+      (await http.post<BatchResponse>('/v1/batch', { statements }, { requestId })).results,
+    transaction: async (statements, txOptions = {}) =>
+      (await http.post<TransactionResponse>('/v1/transaction', { statements, ...txOptions }, { requestId })).results,
+  });
+
+  return {
+    ...bound(undefined),
+    forRequest: bound,
+    close: () => http.close(),
+  };
+}
