@@ -1,0 +1,59 @@
+/**
+ * Where a test's databases live: a private copy of the PGlite template by default, or uniquely
+ * prefixed databases on the real PostgreSQL at TEST_DATABASE_URL (dropped again afterwards).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { seedDataDir } from './pgliteTemplate.js';
+
+export interface TestDatabase {
+  /** Environment for the connection proxy: PGLITE_DATA_DIR, or DATABASE_URL + DB_NAME_PREFIX. */
+  env: Record<string, string>;
+  driver: 'pglite' | 'postgres';
+  dispose(): Promise<void>;
+}
+
+export const usingRealPostgres = (): boolean => Boolean(process.env.TEST_DATABASE_URL);
+
+export function createTestDatabase(databases: string[] = ['products', 'orders', 'search']): TestDatabase {
+  const url = process.env.TEST_DATABASE_URL;
+  if (url) {
+    const prefix = `t${randomBytes(4).toString('hex')}_`;
+    return {
+      driver: 'postgres',
+      env: { DATABASE_URL: url, DB_NAME_PREFIX: prefix },
+      dispose: () => dropDatabases(url, prefix),
+    };
+  }
+  const dataDir = mkdtempSync(join(tmpdir(), 'platform-test-'));
+  seedDataDir(dataDir, databases);
+  return {
+    driver: 'pglite',
+    env: { PGLITE_DATA_DIR: dataDir },
+    dispose: async () => rmSync(dataDir, { recursive: true, force: true }),
+  };
+}
+
+async function dropDatabases(url: string, prefix: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ datname: string }>(
+      'SELECT datname FROM pg_database WHERE starts_with(datname, $1)',
+      [prefix],
+    );
+    for (const { datname } of rows) {
+      await client.query(`DROP DATABASE IF EXISTS "${datname.replace(/"/g, '""')}" WITH (FORCE)`);
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+/** A random credential for a test run, never a well-known one. */
+export function testSecret(): string {
+  return randomBytes(18).toString('base64url');
+}
