@@ -29,8 +29,13 @@ declare module 'express-serve-static-core' {
   }
 }
 
+export interface RequestLoggingOptions {
+  /** Extra fields for the request's log line (e.g. which service called), read when the response has finished. */
+  fields?: (req: Request, res: Response) => Record<string, unknown> | undefined;
+}
+
 /** Express middleware: assigns the request id, echoes it, and logs one line when the response ends. */
-export function requestLogging(logger: Logger) {
+export function requestLogging(logger: Logger, options: RequestLoggingOptions = {}) {
   return (req: Request, res: Response, next: NextFunction): void => {
     const started = process.hrtime.bigint();
     req.requestId = requestIdOf(req);
@@ -43,6 +48,7 @@ export function requestLogging(logger: Logger) {
         path: req.originalUrl.split('?')[0],
         status: res.statusCode,
         ms: Math.round(ms * 10) / 10,
+        ...options.fields?.(req, res),
       };
       if (req.path === '/health' || req.path === '/ready') logger.debug(line, 'request');
       else logger.info(line, 'request');
