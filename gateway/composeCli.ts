@@ -1,0 +1,52 @@
+/**
+ * `npm run compose`: composes supergraph.yaml (rover format) into a supergraph SDL file, offline.
+ * Exit code 1 when the config is invalid or the subgraphs do not compose.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Command } from 'commander';
+import { CompositionError, SupergraphConfigError, composeSupergraphConfig, formatProblem } from './compose.js';
+
+async function runComposeCli(argv: string[] = process.argv): Promise<number> {
+  const program = new Command()
+    .name('compose')
+    .description('Compose a rover-format supergraph config into a supergraph SDL, offline')
+    .option('-c, --config <file>', 'supergraph config (rover format)', 'supergraph.yaml')
+    .option('-o, --out <file>', 'where to write the supergraph SDL', 'supergraph.graphql')
+    .showHelpAfterError();
+  program.parse(argv);
+  const { config, out } = program.opts<{ config: string; out: string }>();
+
+  console.log(`Reading ${config}`);
+  try {
+    const composed = await composeSupergraphConfig(config);
+    for (const subgraph of composed.config.subgraphs) {
+      const routingUrl = composed.subgraphs.find((s) => s.name === subgraph.name)?.routingUrl;
+      console.log(`  subgraph ${subgraph.name}: ${subgraph.sourceName} -> ${routingUrl}`);
+    }
+    console.log(`Composing ${composed.subgraphs.length} subgraphs (federation_version ${composed.config.federationVersion})`);
+    for (const hint of composed.hints) console.warn(`warning: ${formatProblem(hint)}`);
+    const outPath = path.resolve(out);
+    await mkdir(path.dirname(outPath), { recursive: true });
+    await writeFile(outPath, composed.supergraphSdl);
+    const hints = composed.hints.length ? ` with ${composed.hints.length} hint(s)` : '';
+    console.log(`Wrote ${out} (${Buffer.byteLength(composed.supergraphSdl)} bytes)${hints}`);
+    return 0;
+  } catch (err) {
+    if (err instanceof SupergraphConfigError || err instanceof CompositionError) {
+      console.error(err.message);
+      return 1;
+    }
+    throw err;
+  }
+}
+
+runComposeCli().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    console.error(err);
+    process.exitCode = 1;
+  },
+);

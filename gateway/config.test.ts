@@ -1,0 +1,63 @@
+import { ConfigError } from '../lib/config.js';
+import { loadGatewayConfig } from './config.js';
+
+describe('loadGatewayConfig', () => {
+  it('has working defaults', () => {
+    expect(loadGatewayConfig({})).toEqual({
+      port: 4000,
+      host: '0.0.0.0',
+      supergraphPath: undefined,
+      supergraphConfig: 'supergraph.yaml',
+      subgraphUrls: {},
+      bodyLimit: '1mb',
+      subgraphTimeoutMs: 10_000,
+      introspection: true,
+      production: false,
+      logLevel: 'info',
+    });
+  });
+
+  it('reads SUBGRAPH_URLS into a record by subgraph name', () => {
+    const config = loadGatewayConfig({
+      SUBGRAPH_URLS: ' products=http://products:4001/graphql , orders=https://orders.internal/graphql,',
+    });
+    expect(config.subgraphUrls).toEqual({
+      products: 'http://products:4001/graphql',
+      orders: 'https://orders.internal/graphql',
+    });
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('reports every problem at once', () => {
+    let error: unknown;
+    try {
+      loadGatewayConfig({
+        GATEWAY_PORT: '70000',
+        SUBGRAPH_URLS: 'products,orders=ftp://x,search=http://s/graphql,search=http://t/graphql',
+        GATEWAY_BODY_LIMIT: 'lots',
+        INTROSPECTION: 'maybe',
+      });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems;
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^GATEWAY_PORT: /),
+        'SUBGRAPH_URLS: "products" is not of the form name=url',
+        'SUBGRAPH_URLS: orders: "ftp://x" is not an http(s) URL',
+        'SUBGRAPH_URLS: search is listed twice',
+        'GATEWAY_BODY_LIMIT: must be a size such as 1mb, 512kb or 1048576',
+        expect.stringMatching(/^INTROSPECTION: /),
+      ]),
+    );
+  });
+
+  it('turns production on from NODE_ENV', () => {
+    expect(loadGatewayConfig({ NODE_ENV: 'production', INTROSPECTION: 'false' })).toMatchObject({
+      production: true,
+      introspection: false,
+    });
+  });
+});

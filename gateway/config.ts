@@ -1,0 +1,85 @@
+/**
+ * The gateway's configuration: the only reader of process.env for this service. Every problem is
+ * reported at once and the result is frozen.
+ */
+import { z } from 'zod';
+import { env, parseEnv } from '../lib/config.js';
+import { isHttpUrl } from './urls.js';
+
+export interface GatewayConfig {
+  port: number;
+  host: string;
+  /** A supergraph SDL composed ahead of time (`npm run compose`); wins over `supergraphConfig`. */
+  supergraphPath?: string;
+  /** A rover-format supergraph.yaml composed at start when `supergraphPath` is not set. */
+  supergraphConfig: string;
+  /** Routing URLs that replace the supergraph's, by subgraph name. */
+  subgraphUrls: Readonly<Record<string, string>>;
+  /** Largest accepted request body, in `bytes` notation (e.g. 1mb, 512kb). */
+  bodyLimit: string;
+  subgraphTimeoutMs: number;
+  introspection: boolean;
+  production: boolean;
+  logLevel: string;
+}
+
+const BYTES_PATTERN = /^\d+(\.\d+)?\s*(b|kb|mb|gb)?$/i;
+
+/**
+ * `products=http://products:4001/graphql,orders=http://orders:4002/graphql` -> a record by name.
+ * Problems are reported per entry so a typo in one does not hide the others.
+ */
+export const subgraphUrlsSchema = z
+  .string()
+  .default('')
+  .transform((raw, ctx) => {
+    const urls: Record<string, string> = {};
+    for (const entry of raw.split(',').map((part) => part.trim()).filter(Boolean)) {
+      const eq = entry.indexOf('=');
+      const name = eq > 0 ? entry.slice(0, eq).trim() : '';
+      const url = eq > 0 ? entry.slice(eq + 1).trim() : '';
+      if (!name || !url) {
+        ctx.addIssue({ code: 'custom', message: `"${entry}" is not of the form name=url` });
+        continue;
+      }
+      if (!isHttpUrl(url)) {
+        ctx.addIssue({ code: 'custom', message: `${name}: "${url}" is not an http(s) URL` });
+        continue;
+      }
+      if (name in urls) ctx.addIssue({ code: 'custom', message: `${name} is listed twice` });
+      urls[name] = url;
+    }
+    return urls;
+  });
+
+const gatewayEnvSchema = z.object({
+  GATEWAY_PORT: env.port(4000),
+  GATEWAY_HOST: env.host(),
+  SUPERGRAPH_PATH: z.string().min(1).optional(),
+  SUPERGRAPH_CONFIG: z.string().min(1).default('supergraph.yaml'),
+  SUBGRAPH_URLS: subgraphUrlsSchema,
+  GATEWAY_BODY_LIMIT: z
+    .string()
+    .regex(BYTES_PATTERN, 'must be a size such as 1mb, 512kb or 1048576')
+    .default('1mb'),
+  SUBGRAPH_TIMEOUT_MS: env.positiveInt(10_000),
+  INTROSPECTION: env.bool(true),
+  NODE_ENV: z.string().default('development'),
+  LOG_LEVEL: env.logLevel(),
+});
+
+export function loadGatewayConfig(source: Record<string, string | undefined> = process.env): Readonly<GatewayConfig> {
+  const values = parseEnv('gateway', gatewayEnvSchema, source);
+  return Object.freeze({
+    port: values.GATEWAY_PORT,
+    host: values.GATEWAY_HOST,
+    supergraphPath: values.SUPERGRAPH_PATH,
+    supergraphConfig: values.SUPERGRAPH_CONFIG,
+    subgraphUrls: Object.freeze({ ...values.SUBGRAPH_URLS }),
+    bodyLimit: values.GATEWAY_BODY_LIMIT,
+    subgraphTimeoutMs: values.SUBGRAPH_TIMEOUT_MS,
+    introspection: values.INTROSPECTION,
+    production: values.NODE_ENV === 'production',
+    logLevel: values.LOG_LEVEL,
+  });
+}

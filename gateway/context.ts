@@ -1,0 +1,26 @@
+/**
+ * What every GraphQL request through the gateway carries: built once per request, in one place, from
+ * the contributions of the features (gateway/features/useX.ts). Subgraph calls read it to forward the
+ * request id and the caller's identity.
+ */
+import type { Request } from 'express';
+import type { Identity } from '../lib/identity.js';
+import { requestIdOf } from '../lib/logger.js';
+
+export interface GatewayContext {
+  /** The request id logged by every service this request reaches (x-request-id). */
+  requestId: string;
+  identity: Identity;
+}
+
+/** The parts of the context features provide; the request id comes from the logging middleware. */
+export interface ContextContributors {
+  identity: (req: Request) => Pick<GatewayContext, 'identity'>;
+}
+
+export function contextBuilder(contributors: ContextContributors): (req: Request) => GatewayContext {
+  return (req) => ({
+    requestId: req.requestId ?? requestIdOf(req),
+    ...contributors.identity(req),
+  });
+}

@@ -1,0 +1,18 @@
+/**
+ * The shape of a front-door feature: each concern (identity, the IDE, and later auth, throttling,
+ * caching) is one `useX(options)` file returning the pieces it needs. The gateway wires them in
+ * order; state lives in the closure, never at module level.
+ */
+import type { ApolloServerPlugin } from '@apollo/server';
+import type { Request, RequestHandler } from 'express';
+import type { GatewayContext } from '../context.js';
+
+export interface GatewayFeature<Contribution extends Partial<GatewayContext> = Partial<GatewayContext>> {
+  readonly name: string;
+  /** Express middleware run on /graphql before the GraphQL server, in order. */
+  readonly middleware?: readonly RequestHandler[];
+  readonly plugins?: readonly ApolloServerPlugin<GatewayContext>[];
+  /** This feature's fields of the per-request GatewayContext. */
+  readonly context?: (req: Request) => Contribution;
+  readonly close?: () => Promise<void> | void;
+}
