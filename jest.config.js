@@ -18,6 +18,8 @@ const common = {
 };
 
 export default {
+  // Integration suites start real services; Jest applies the timeout globally, not per project.
+  testTimeout: 60_000,
   projects: [
     {
       ...common,
@@ -30,16 +32,14 @@ export default {
       displayName: 'integration',
       testMatch: ['<rootDir>/**/*.int.test.ts'],
       testPathIgnorePatterns: ['/node_modules/'],
-      globalSetup: '<rootDir>/tests/support/globalSetup.ts',
-      testTimeout: 60_000,
+      globalSetup: '<rootDir>/tests/support/pgliteTemplate.ts',
     },
     {
       ...common,
       displayName: 'browser',
       testMatch: ['<rootDir>/**/*.browser.test.ts'],
       testPathIgnorePatterns: ['/node_modules/'],
-      globalSetup: '<rootDir>/tests/support/globalSetup.ts',
-      testTimeout: 120_000,
+      globalSetup: '<rootDir>/tests/support/pgliteTemplate.ts',
     },
   ],
 };

@@ -3,16 +3,17 @@
  * second. Tests therefore initialise one empty cluster per PGlite version (in globalSetup) and give
  * every database of every test its own copy of it.
  */
-import { cpSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
+// Jest loads a globalSetup module without its module mapping, so this file imports nothing of ours
+// and is itself the integration projects' globalSetup (default export below).
+import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const require = createRequire(import.meta.url);
-
 function pgliteVersion(): string {
-  const pkg = require('@electric-sql/pglite/package.json') as { version: string };
-  return pkg.version;
+  // The package does not export its package.json, and this module runs both as ESM and as a
+  // globalSetup; Jest runs from the project root, so read it from there.
+  const file = join(process.cwd(), 'node_modules', '@electric-sql', 'pglite', 'package.json');
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version : 'unknown';
 }
 
 export function templateDir(): string {
@@ -46,4 +47,13 @@ export function seedDataDir(dataDir: string, databases: string[]): void {
     const target = join(dataDir, name);
     if (!existsSync(target)) cpSync(template, target, { recursive: true });
   }
+}
+
+/** Jest globalSetup of the integration and browser projects. */
+export default async function globalSetup(): Promise<void> {
+  if (process.env.TEST_DATABASE_URL) return;
+  const started = Date.now();
+  await ensurePgliteTemplate();
+  const ms = Date.now() - started;
+  if (ms > 1_000) process.stdout.write(`\nprepared the PGlite template cluster in ${ms} ms\n`);
 }
