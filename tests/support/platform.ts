@@ -12,7 +12,7 @@ export interface TestPlatform extends RunningPlatform {
     query: string,
     variables?: Record<string, unknown>,
     headers?: Record<string, string>,
-  ): Promise<{ status: number; body: { data?: T; errors?: any[] } }>;
+  ): Promise<{ status: number; body: { data: T; errors?: any } }>;
 }
 
 export function testPlatformEnv(database: TestDatabase, extra: Env = {}): Env {
