@@ -1,0 +1,19 @@
+/** The products subgraph: the catalog, its entity keys (id and sku), and the internal stock and change-feed API. */
+import { loadTypeDefs, startSubgraph, type StartSubgraphOptions, type SubgraphDefinition } from '../kit/index.js';
+import type { ProductsConfig } from './config.js';
+import { productsInternalRoutes } from './internalRoutes.js';
+import { productsMigrations } from './migrations.js';
+import { createProductLoaders, productsResolvers, type ProductLoaders } from './resolvers.js';
+
+export const productsSubgraph: SubgraphDefinition<ProductLoaders, ProductsConfig> = {
+  name: 'products',
+  typeDefs: loadTypeDefs(new URL('./schema.graphql', import.meta.url)),
+  resolvers: productsResolvers,
+  migrations: productsMigrations,
+  createLoaders: (db) => createProductLoaders(db),
+  routes: productsInternalRoutes,
+};
+
+export function startProducts(config: ProductsConfig, options?: StartSubgraphOptions) {
+  return startSubgraph(productsSubgraph, config, options);
+}
