@@ -25,9 +25,10 @@ export const statementSchema = z
     sql: z.string().min(1, 'sql must be a non-empty string'),
     params: z.array(sqlParamSchema).optional().default([]),
     /**
-     * Transactions only: the statement must touch exactly this many rows, otherwise the whole
-     * transaction rolls back with PRECONDITION_FAILED. This is how "UPDATE ... WHERE stock >= $2"
-     * guards work without an interactive transaction.
+     * The statement must touch exactly this many rows, otherwise the whole transaction rolls back
+     * with PRECONDITION_FAILED (details.statementIndex). This is how "UPDATE ... WHERE stock >= $2"
+     * guards work without an interactive transaction. Outside /v1/transaction the statement alone
+     * is undone on a mismatch.
      */
     expectRowCount: z.number().int().min(0).optional(),
   })

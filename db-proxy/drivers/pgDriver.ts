@@ -1,0 +1,212 @@
+/**
+ * Real PostgreSQL through `pg`: one database per service (DB_NAME_PREFIX + service, created at first
+ * start), one pg Pool per database, so a service's connections can only ever reach its own database.
+ * Statements go over the extended protocol, where the server itself refuses several statements in one.
+ */
+import pg from 'pg';
+import { AppError } from '../../lib/errors.js';
+import type { Logger } from '../../lib/logger.js';
+import { ConnectionGate } from '../connectionGate.js';
+import { breaksConnection, sqlstateOf } from '../pgErrors.js';
+import {
+  RowCollector,
+  SESSION_SETTINGS,
+  type DatabaseDriver,
+  type DbConnection,
+  type RawResult,
+  type RowLimits,
+  type ServiceDatabase,
+} from './driver.js';
+
+export interface PgDriverOptions {
+  /** Any database on the server; used to create the service databases. */
+  databaseUrl: string;
+  dbNamePrefix: string;
+  poolMax: number;
+  poolWaitMs: number;
+  statementTimeoutMs: number;
+  logger: Logger;
+  /** How long opening one connection may take. @default 5000 */
+  connectTimeoutMs?: number;
+}
+
+/** Every value stays PostgreSQL text; pgValues.ts decodes it the same way for both drivers. */
+const RAW_TEXT_TYPES: pg.CustomTypesConfig = {
+  getTypeParser: (() => (value: string) => value) as unknown as pg.CustomTypesConfig['getTypeParser'],
+};
+
+const SESSION_OPTIONS = Object.entries(SESSION_SETTINGS)
+  .map(([name, value]) => `-c ${name}=${value.replace(/ /g, '')}`)
+  .join(' ');
+
+/** DATABASE_URL with its database replaced. */
+export function urlForDatabase(databaseUrl: string, database: string): string {
+  const url = new URL(databaseUrl);
+  url.pathname = `/${encodeURIComponent(database)}`;
+  return url.toString();
+}
+
+export function createPgDriver(options: PgDriverOptions): DatabaseDriver {
+  const { logger } = options;
+  const connectTimeoutMs = options.connectTimeoutMs ?? 5_000;
+  let roleChecked = false;
+
+  async function ensureDatabase(name: string): Promise<void> {
+    const admin = new pg.Client({ connectionString: options.databaseUrl, connectionTimeoutMillis: connectTimeoutMs });
+    try {
+      await admin.connect();
+    } catch (err) {
+      throw new Error(`Cannot connect to PostgreSQL at DATABASE_URL: ${(err as Error).message}`, { cause: err });
+    }
+    try {
+      if (!roleChecked) {
+        roleChecked = true;
+        const { rows } = await admin.query<{ rolsuper: boolean }>(
+          'SELECT rolsuper FROM pg_roles WHERE rolname = current_user',
+        );
+        if (rows[0]?.rolsuper) {
+          logger.warn(
+            'connected to PostgreSQL as a superuser: a service could reach other databases through server-side ' +
+              'files or extensions; run the proxy as a role with CREATEDB only',
+          );
+        }
+      }
+      const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+      if (rowCount) return;
+      try {
+        // The name is checked against [a-z0-9_] in config.ts; quoting keeps it exactly as given.
+        await admin.query(`CREATE DATABASE "${name}"`);
+        logger.info({ database: name }, 'created database');
+      } catch (err) {
+        // Another proxy starting at the same moment created it first.
+        const sqlstate = sqlstateOf(err);
+        if (sqlstate !== '42P04' && sqlstate !== '23505') throw err;
+      }
+    } finally {
+      await admin.end().catch(() => {});
+    }
+  }
+
+  return {
+    kind: 'postgres',
+    async open(service: string): Promise<ServiceDatabase> {
+      const databaseName = options.dbNamePrefix + service;
+      await ensureDatabase(databaseName);
+      const pool = new pg.Pool({
+        connectionString: urlForDatabase(options.databaseUrl, databaseName),
+        max: options.poolMax,
+        idleTimeoutMillis: 30_000,
+        connectionTimeoutMillis: connectTimeoutMs,
+        statement_timeout: options.statementTimeoutMs,
+        keepAlive: true,
+        application_name: `db-proxy/${service}`,
+        options: SESSION_OPTIONS,
+        types: RAW_TEXT_TYPES,
+      });
+      // An idle connection the server closed (restart, pg_terminate_backend) is dropped by the pool;
+      // without a listener that 'error' event would end the process.
+      pool.on('error', (err) => logger.warn({ err, database: databaseName }, 'idle database connection lost'));
+      const gate = new ConnectionGate(options.poolMax, options.poolWaitMs, `database ${databaseName}`);
+      // A server that stops answering (network split) must not hold a connection forever; the
+      // statement timeout fires first whenever the server is still there.
+      const readTimeoutMs = options.statementTimeoutMs + 5_000;
+
+      async function withConnection<T>(fn: (connection: DbConnection) => Promise<T>): Promise<T> {
+        const release = await gate.acquire();
+        let client: pg.PoolClient;
+        try {
+          client = await pool.connect();
+        } catch (err) {
+          release();
+          throw new AppError('DB_UNAVAILABLE', `Cannot connect to database ${databaseName}: ${(err as Error).message}`, {
+            details: { retryable: true, ...(sqlstateOf(err) ? { sqlstate: sqlstateOf(err) } : {}) },
+            retryAfterSeconds: 1,
+            cause: err,
+          });
+        }
+        let discardReason: unknown;
+        // While checked out, the pool does not listen for the client's errors; an unheard 'error'
+        // (the server ending the session mid-request) would end the process.
+        const onClientError = (err: Error) => {
+          discardReason ??= err;
+        };
+        client.on('error', onClientError);
+        const connection: DbConnection = {
+          async query(sql, params, limits) {
+            try {
+              return await runQuery(client, sql, params, limits, readTimeoutMs);
+            } catch (err) {
+              if (breaksConnection(err)) discardReason ??= err;
+              throw err;
+            }
+          },
+          discard(reason) {
+            discardReason ??= reason ?? new Error('discarded');
+          },
+        };
+        try {
+          return await fn(connection);
+        } finally {
+          if (discardReason !== undefined) {
+            logger.warn({ err: discardReason, database: databaseName }, 'discarding a broken database connection');
+          }
+          client.off('error', onClientError);
+          client.release(discardReason !== undefined);
+          release();
+        }
+      }
+
+      return {
+        service,
+        databaseName,
+        withConnection,
+        async ping() {
+          await withConnection((c) => c.query('SELECT 1', [], { maxRows: 1, maxBytes: 64 }));
+        },
+        async close() {
+          gate.close(`database ${databaseName} is closing`);
+          await pool.end();
+        },
+      };
+    },
+  };
+}
+
+/**
+ * Runs one statement as a pg Query whose rows arrive one by one, so only those within the limits
+ * are kept and an oversized result costs no more memory than the limits allow. (pg's own
+ * query_timeout is not used: it replaces the query's callback, which silences a submitted query's
+ * 'error' event, so the read timeout is kept here.)
+ */
+function runQuery(
+  client: pg.PoolClient,
+  sql: string,
+  params: readonly (string | null)[],
+  limits: RowLimits,
+  readTimeoutMs: number,
+): Promise<RawResult> {
+  return new Promise<RawResult>((resolve, reject) => {
+    const collector = new RowCollector(limits);
+    const timer = setTimeout(
+      () => reject(new Error(`the database did not answer within ${readTimeoutMs} ms`)),
+      readTimeoutMs,
+    );
+    const query = new pg.Query({
+      text: sql,
+      values: params as (string | null)[],
+      rowMode: 'array',
+      queryMode: 'extended',
+    } as pg.QueryConfig);
+    query.on('row', (row) => collector.add(row as unknown as (string | null)[]));
+    query.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    query.on('end', (result) => {
+      clearTimeout(timer);
+      const fields = result.fields.map((f) => ({ name: f.name, dataTypeID: f.dataTypeID }));
+      resolve(collector.result(result.command, result.rowCount, fields));
+    });
+    client.query(query);
+  });
+}

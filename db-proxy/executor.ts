@@ -1,0 +1,239 @@
+/**
+ * Runs the protocol's three request kinds on one service's database: checks every statement first
+ * (one statement per entry, parameter count, statement policy), then runs them on one connection,
+ * keeping the whole response within the row and byte limits.
+ */
+import type { BatchItemResult, IsolationLevel, QueryResult, SqlParam } from '../lib/dbProtocol.js';
+import { AppError } from '../lib/errors.js';
+import type { DbConnection, RawResult, ServiceDatabase } from './drivers/driver.js';
+import { toAppError } from './pgErrors.js';
+import { decodeRows, encodeParam } from './pgValues.js';
+import { parameterMismatch, scanSql } from './sqlText.js';
+import { refusalOf, writesAndReturnsRows } from './statementPolicy.js';
+
+export interface ExecutionLimits {
+  maxRows: number;
+  maxResultBytes: number;
+  statementTimeoutMs: number;
+}
+
+export interface StatementInput {
+  sql: string;
+  params?: SqlParam[];
+  expectRowCount?: number;
+}
+
+export interface PreparedStatement {
+  index: number;
+  sql: string;
+  params: (string | null)[];
+  expectRowCount?: number;
+  /** Outside a transaction, run it inside one so it can be undone (limits, expectRowCount). */
+  guard: boolean;
+}
+
+/** Maximum number of parameters in one statement (the protocol's 16-bit count). */
+const MAX_PARAMS = 65_535;
+
+/** Checks one statement; throws 400 naming the problem (and its index in a batch or transaction). */
+export function prepareStatement(input: StatementInput, index: number, inList: boolean): PreparedStatement {
+  const where = inList ? `statement ${index}: ` : '';
+  const fail = (message: string, details: Record<string, unknown> = {}): never => {
+    throw new AppError('BAD_REQUEST', where + message, {
+      details: { ...(inList ? { statementIndex: index } : {}), ...details },
+    });
+  };
+  if (input.sql.includes('\u0000')) fail('sql must not contain NUL characters');
+  const scan = scanSql(input.sql);
+  if (scan.problem) fail(`sql has an ${scan.problem}`);
+  if (scan.statements.length === 0) fail('sql contains no statement, only whitespace or comments');
+  if (scan.statements.length > 1) {
+    fail(
+      `sql contains ${scan.statements.length} statements; send one statement per entry ` +
+        '(several go to /v1/batch or /v1/transaction as separate entries)',
+      { statementCount: scan.statements.length },
+    );
+  }
+  const statement = scan.statements[0];
+  const params = input.params ?? [];
+  if (params.length > MAX_PARAMS) fail(`at most ${MAX_PARAMS} parameters are allowed`);
+  const mismatch = parameterMismatch(statement.placeholders, params.length);
+  if (mismatch) fail(mismatch, { parameterCount: params.length });
+  const refusal = refusalOf(statement);
+  if (refusal) fail(refusal);
+  return {
+    index,
+    sql: input.sql,
+    params: params.map(encodeParam),
+    expectRowCount: input.expectRowCount,
+    guard: input.expectRowCount !== undefined || writesAndReturnsRows(statement),
+  };
+}
+
+/** What one response may still carry. */
+class ResponseBudget {
+  rows: number;
+  bytes: number;
+  constructor(readonly limits: ExecutionLimits) {
+    this.rows = limits.maxRows;
+    this.bytes = limits.maxResultBytes;
+  }
+
+  spend(raw: RawResult): void {
+    this.rows -= raw.rows.length;
+    for (const row of raw.rows) for (const value of row) if (value !== null) this.bytes -= Buffer.byteLength(value);
+  }
+
+  tooLarge(raw: RawResult): AppError {
+    if (raw.exceeded === 'rows') {
+      return new AppError(
+        'RESULT_TOO_LARGE',
+        `The result has ${raw.rowCount} rows; one response may carry at most ${this.limits.maxRows} rows ` +
+          '(DB_MAX_ROWS). Select fewer rows, e.g. with LIMIT and a cursor.',
+        { details: { limit: 'DB_MAX_ROWS', maxRows: this.limits.maxRows, rowCount: raw.rowCount } },
+      );
+    }
+    return new AppError(
+      'RESULT_TOO_LARGE',
+      `The result is larger than ${this.limits.maxResultBytes} bytes of row data, the most one response may carry ` +
+        '(DB_MAX_RESULT_BYTES). Select fewer rows or columns.',
+      { details: { limit: 'DB_MAX_RESULT_BYTES', maxResultBytes: this.limits.maxResultBytes } },
+    );
+  }
+}
+
+const CONTROL_LIMITS = { maxRows: 0, maxBytes: 0 };
+
+export class StatementExecutor {
+  constructor(
+    private readonly database: ServiceDatabase,
+    private readonly limits: ExecutionLimits,
+  ) {}
+
+  private errorContext(statementIndex?: number) {
+    return { service: this.database.service, statementIndex, statementTimeoutMs: this.limits.statementTimeoutMs };
+  }
+
+  async query(statement: PreparedStatement): Promise<QueryResult> {
+    const budget = new ResponseBudget(this.limits);
+    return this.withConnection((connection) => this.runAutocommit(connection, statement, budget));
+  }
+
+  /** Any error that escapes (pool full, connection lost, BEGIN failed) leaves as an AppError. */
+  private async withConnection<T>(fn: (connection: DbConnection) => Promise<T>): Promise<T> {
+    try {
+      return await this.database.withConnection(fn);
+    } catch (err) {
+      throw toAppError(err, this.errorContext());
+    }
+  }
+
+  async batch(statements: PreparedStatement[]): Promise<BatchItemResult[]> {
+    const budget = new ResponseBudget(this.limits);
+    return this.withConnection(async (connection) => {
+      const results: BatchItemResult[] = [];
+      for (const statement of statements) {
+        try {
+          results.push({ ok: true, ...(await this.runAutocommit(connection, statement, budget)) });
+        } catch (err) {
+          results.push({ ok: false, error: toAppError(err, this.errorContext(statement.index)).toBody().error });
+        }
+      }
+      return results;
+    });
+  }
+
+  async transaction(
+    statements: PreparedStatement[],
+    options: { isolation?: IsolationLevel; readOnly?: boolean } = {},
+  ): Promise<QueryResult[]> {
+    const budget = new ResponseBudget(this.limits);
+    const modes = [
+      ...(options.isolation ? [`ISOLATION LEVEL ${options.isolation.toUpperCase()}`] : []),
+      ...(options.readOnly ? ['READ ONLY'] : []),
+    ];
+    return this.withConnection(async (connection) => {
+      await this.control(connection, modes.length ? `BEGIN ${modes.join(', ')}` : 'BEGIN');
+      const results: QueryResult[] = [];
+      try {
+        for (const statement of statements) {
+          let result: QueryResult;
+          try {
+            result = await this.run(connection, statement, budget);
+          } catch (err) {
+            throw toAppError(err, this.errorContext(statement.index));
+          }
+          this.checkRowCount(statement, result, true);
+          results.push(result);
+        }
+        try {
+          await this.control(connection, 'COMMIT');
+        } catch (err) {
+          const mapped = toAppError(err, this.errorContext());
+          throw new AppError(mapped.code, `The transaction could not commit: ${mapped.message}`, {
+            details: { ...mapped.details, phase: 'commit' },
+            retryAfterSeconds: mapped.retryAfterSeconds,
+            cause: err,
+          });
+        }
+        return results;
+      } catch (err) {
+        await this.rollback(connection);
+        throw err;
+      }
+    });
+  }
+
+  /** A statement on its own: committed at once, or inside its own transaction when it must be undoable. */
+  private async runAutocommit(
+    connection: DbConnection,
+    statement: PreparedStatement,
+    budget: ResponseBudget,
+  ): Promise<QueryResult> {
+    if (!statement.guard) return this.run(connection, statement, budget);
+    await this.control(connection, 'BEGIN');
+    try {
+      const result = await this.run(connection, statement, budget);
+      this.checkRowCount(statement, result, false);
+      await this.control(connection, 'COMMIT');
+      return result;
+    } catch (err) {
+      await this.rollback(connection);
+      throw err;
+    }
+  }
+
+  private async run(connection: DbConnection, statement: PreparedStatement, budget: ResponseBudget): Promise<QueryResult> {
+    const raw = await connection.query(statement.sql, statement.params, {
+      maxRows: Math.max(0, budget.rows),
+      maxBytes: Math.max(0, budget.bytes),
+    });
+    if (raw.exceeded) throw budget.tooLarge(raw);
+    budget.spend(raw);
+    return { rows: decodeRows(raw.fields, raw.rows), rowCount: raw.rowCount, fields: raw.fields };
+  }
+
+  private checkRowCount(statement: PreparedStatement, result: QueryResult, inTransaction: boolean): void {
+    const expected = statement.expectRowCount;
+    if (expected === undefined || result.rowCount === expected) return;
+    const undone = inTransaction ? 'the transaction was rolled back' : 'the statement was rolled back';
+    throw new AppError(
+      'PRECONDITION_FAILED',
+      `Statement ${statement.index} touched ${result.rowCount} row${result.rowCount === 1 ? '' : 's'} but ` +
+        `expectRowCount is ${expected}; ${undone}`,
+      { details: { statementIndex: statement.index, expectedRowCount: expected, rowCount: result.rowCount } },
+    );
+  }
+
+  private async control(connection: DbConnection, sql: string): Promise<void> {
+    await connection.query(sql, [], CONTROL_LIMITS);
+  }
+
+  private async rollback(connection: DbConnection): Promise<void> {
+    try {
+      await this.control(connection, 'ROLLBACK');
+    } catch (err) {
+      connection.discard(err);
+    }
+  }
+}

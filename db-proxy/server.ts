@@ -1,0 +1,207 @@
+/**
+ * The connection proxy: an HTTP service that holds the pooled connections and runs parameterized
+ * statements, batches and transactions for the services, each on its own database only. The wire
+ * protocol is lib/dbProtocol.ts.
+ */
+import express, { type Request, type Response } from 'express';
+import type { z } from 'zod';
+import {
+  batchRequestSchema,
+  queryRequestSchema,
+  transactionRequestSchema,
+  type BatchResponse,
+  type QueryResult,
+  type TransactionResponse,
+} from '../lib/dbProtocol.js';
+import { AppError } from '../lib/errors.js';
+import { errorHandler, healthRoutes, jsonBody, listen, notFoundHandler } from '../lib/httpServer.js';
+import { Lifecycle } from '../lib/lifecycle.js';
+import { createLogger, requestLogging, type Logger } from '../lib/logger.js';
+import { createCredentialCheck } from './auth.js';
+import type { DbProxyConfig } from './config.js';
+import type { DatabaseDriver, ServiceDatabase } from './drivers/driver.js';
+import { createPgDriver } from './drivers/pgDriver.js';
+import { createPgliteDriver } from './drivers/pgliteDriver.js';
+import { prepareStatement, StatementExecutor } from './executor.js';
+import { ENDPOINTS, RequestStats, type DbProxyStats, type Endpoint } from './stats.js';
+
+export type { DbProxyStats, ServiceStats } from './stats.js';
+
+export interface StartDbProxyOptions {
+  /** @default a pino logger named db-proxy at config.logLevel */
+  logger?: Logger;
+}
+
+export interface RunningDbProxy {
+  /** Base URL, e.g. http://127.0.0.1:4010 */
+  url: string;
+  port: number;
+  driver: 'postgres' | 'pglite';
+  /** Service name -> its database (PostgreSQL database name, or PGlite directory name). */
+  databases: Record<string, string>;
+  /** Stops taking requests, then closes every database. */
+  close(): Promise<void>;
+  /** Requests per service and endpoint since start (or the last resetStats()). */
+  stats(): DbProxyStats;
+  resetStats(): void;
+}
+
+export async function startDbProxy(config: DbProxyConfig, options: StartDbProxyOptions = {}): Promise<RunningDbProxy> {
+  const logger = options.logger ?? createLogger('db-proxy', config.logLevel);
+  const lifecycle = new Lifecycle(logger);
+  const services = Object.keys(config.credentials);
+  const driver: DatabaseDriver = config.databaseUrl
+    ? createPgDriver({
+        databaseUrl: config.databaseUrl,
+        dbNamePrefix: config.dbNamePrefix,
+        poolMax: config.poolMax,
+        poolWaitMs: config.poolWaitMs,
+        statementTimeoutMs: config.statementTimeoutMs,
+        logger,
+      })
+    : createPgliteDriver({ dataDir: config.pgliteDataDir, poolWaitMs: config.poolWaitMs, logger });
+
+  try {
+    // Opening is slow on PGlite (seconds for a new database), so all open at once.
+    const opened = await Promise.allSettled(services.map((service) => driver.open(service)));
+    const databases: ServiceDatabase[] = [];
+    for (const outcome of opened) {
+      if (outcome.status === 'fulfilled') {
+        databases.push(outcome.value);
+        lifecycle.add(`database ${outcome.value.databaseName}`, () => outcome.value.close());
+      }
+    }
+    const failed = opened.flatMap((outcome, k) =>
+      outcome.status === 'rejected' ? [`${services[k]}: ${(outcome.reason as Error)?.message ?? outcome.reason}`] : [],
+    );
+    if (failed.length) throw new Error(`db-proxy could not open its databases:\n  - ${failed.join('\n  - ')}`);
+
+    const stats = new RequestStats(services);
+    const app = createApp(config, databases, stats, logger);
+    const server = await listen(app, config.port, config.host);
+    lifecycle.add('http server', () => server.close());
+    const databaseNames = Object.fromEntries(databases.map((db) => [db.service, db.databaseName]));
+    logger.info({ url: server.url, driver: driver.kind, databases: databaseNames }, 'db-proxy listening');
+    return {
+      url: server.url,
+      port: server.port,
+      driver: driver.kind,
+      databases: databaseNames,
+      close: () => lifecycle.close(),
+      stats: () => stats.snapshot(),
+      resetStats: () => stats.reset(),
+    };
+  } catch (err) {
+    await lifecycle.close();
+    throw err;
+  }
+}
+
+function createApp(config: DbProxyConfig, databases: ServiceDatabase[], stats: RequestStats, logger: Logger) {
+  const limits = {
+    maxRows: config.maxRows,
+    maxResultBytes: config.maxResultBytes,
+    statementTimeoutMs: config.statementTimeoutMs,
+  };
+  const executors = new Map(databases.map((db) => [db.service, new StatementExecutor(db, limits)]));
+  const serviceOf = createCredentialCheck(config.credentials);
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(
+    requestLogging(logger, {
+      // `service` is taken by the logger's own name; `caller` is the service whose credential was used.
+      fields: (_req, res) => ({ caller: res.locals.service, statements: res.locals.statements }),
+    }),
+  );
+  app.use(healthRoutes(Object.fromEntries(databases.map((db) => [db.service, () => db.ping()]))));
+
+  const v1 = express.Router();
+  // Authenticate before reading the body, so strangers cannot make the proxy parse megabytes.
+  v1.use((req, res, next) => {
+    let service: string;
+    try {
+      service = serviceOf(req.headers.authorization);
+    } catch (err) {
+      stats.unauthenticated();
+      res.setHeader('WWW-Authenticate', 'Bearer realm="db-proxy"');
+      throw err;
+    }
+    res.locals.service = service;
+    const endpoint = req.method === 'POST' ? ENDPOINTS.find((e) => req.path === `/${e}`) : undefined;
+    stats.request(service, endpoint as Endpoint | undefined);
+    next();
+  });
+  v1.use(jsonBody(config.bodyLimit));
+
+  const executorFor = (res: Response): { service: string; executor: StatementExecutor } => {
+    const service = res.locals.service as string;
+    return { service, executor: executors.get(service)! };
+  };
+  const accepted = (res: Response, service: string, count: number) => {
+    res.locals.statements = count;
+    stats.statements(service, count);
+  };
+
+  v1.post('/query', async (req, res) => {
+    const { service, executor } = executorFor(res);
+    const body = parseBody(req, queryRequestSchema);
+    const statement = prepareStatement(body, 0, false);
+    accepted(res, service, 1);
+    const result: QueryResult = await executor.query(statement);
+    res.json(result);
+  });
+
+  v1.post('/batch', async (req, res) => {
+    const { service, executor } = executorFor(res);
+    checkStatementCount(req, config.maxStatements);
+    const body = parseBody(req, batchRequestSchema);
+    const statements = body.statements.map((s, index) => prepareStatement(s, index, true));
+    accepted(res, service, statements.length);
+    const response: BatchResponse = { results: await executor.batch(statements) };
+    res.json(response);
+  });
+
+  v1.post('/transaction', async (req, res) => {
+    const { service, executor } = executorFor(res);
+    checkStatementCount(req, config.maxStatements);
+    const body = parseBody(req, transactionRequestSchema);
+    const statements = body.statements.map((s, index) => prepareStatement(s, index, true));
+    accepted(res, service, statements.length);
+    const response: TransactionResponse = {
+      results: await executor.transaction(statements, { isolation: body.isolation, readOnly: body.readOnly }),
+    };
+    res.json(response);
+  });
+
+  app.use('/v1', v1);
+  app.use(notFoundHandler());
+  app.use(errorHandler(logger));
+  return app;
+}
+
+function parseBody<S extends z.ZodType>(req: Request, schema: S): z.output<S> {
+  if (req.body === undefined) {
+    throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send a JSON body with Content-Type: application/json');
+  }
+  const parsed = schema.safeParse(req.body);
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues.slice(0, 20).map((issue) => ({
+    path: issue.path.join('.'),
+    message: issue.message,
+  }));
+  const summary = issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ');
+  throw new AppError('BAD_REQUEST', `Invalid request body: ${summary}`, { details: { issues } });
+}
+
+/** Checked before the body is validated in full, so an oversized list costs little. */
+function checkStatementCount(req: Request, maxStatements: number): void {
+  const statements = (req.body as { statements?: unknown } | undefined)?.statements;
+  if (Array.isArray(statements) && statements.length > maxStatements) {
+    throw new AppError(
+      'PAYLOAD_TOO_LARGE',
+      `The request has ${statements.length} statements; at most ${maxStatements} are allowed per request (DB_MAX_STATEMENTS)`,
+      { details: { statementCount: statements.length, maxStatements } },
+    );
+  }
+}
