@@ -11,6 +11,7 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/ind
 import express, { type Router } from 'express';
 import type { DocumentNode, GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { AppError, isErrorCode } from '../../lib/errors.js';
 import { errorHandler, healthRoutes, jsonBody, listen, notFoundHandler } from '../../lib/httpServer.js';
 import { identityFromHeaders, type Identity } from '../../lib/identity.js';
@@ -99,7 +100,8 @@ export async function startSubgraph<Loaders, Config extends SubgraphBaseConfig>(
       introspection: true,
       includeStacktraceInErrorResponses: !config.production,
       formatError: (formatted, error) => maskError(formatted, error, logger),
-      plugins: [logErrorsPlugin(logger)],
+      // Inline traces only feed Apollo's hosted studio, which this platform does not use.
+      plugins: [ApolloServerPluginInlineTraceDisabled(), logErrorsPlugin(logger)],
     });
     await server.start();
     lifecycle.add('apollo server', () => server.stop());

@@ -1,0 +1,19 @@
+/**
+ * The committed supergraph.graphql (what containers serve with SUPERGRAPH_PATH) must be exactly what
+ * `npm run compose` makes of supergraph.yaml and the subgraph schemas, and compose without hints.
+ */
+import { readFileSync } from 'node:fs';
+import { composeSupergraphConfig } from '../gateway/compose.js';
+
+describe('supergraph.graphql', () => {
+  it('is up to date with supergraph.yaml (run `npm run compose` after changing a subgraph schema)', async () => {
+    const composed = await composeSupergraphConfig('supergraph.yaml');
+    expect(readFileSync('supergraph.graphql', 'utf8').trim()).toBe(composed.supergraphSdl.trim());
+  });
+
+  it('composes without hints', async () => {
+    const composed = await composeSupergraphConfig('supergraph.yaml');
+    expect(composed.hints.map((h) => h.message)).toEqual([]);
+    expect(composed.subgraphs.map((s) => s.name).sort()).toEqual(['orders', 'products', 'search']);
+  });
+});
