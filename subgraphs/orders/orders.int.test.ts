@@ -10,9 +10,9 @@ import { loadDbProxyConfig } from '../../db-proxy/config.js';
 import { createTestDatabase, testSecret, type TestDatabase } from '../../tests/support/testDatabase.js';
 import { createDbClient, type DbClient } from '../kit/index.js';
 import { loadProductsConfig } from '../products/config.js';
+import { createProductsInternalClient } from '../products/internalApi.js';
 import { startProducts } from '../products/service.js';
 import { loadOrdersConfig } from './config.js';
-import { createProductsStock } from './productsStock.js';
 import { startReleaseSweep } from './releaseSweep.js';
 import { startOrders } from './service.js';
 
@@ -575,7 +575,7 @@ describe('when products cannot be reached', () => {
     );
     const orderId = stuck.rows[0].id;
     // As if the reservation had reached products before the attempt died.
-    const stock = createProductsStock({ baseUrl: products.url, token: env.INTERNAL_SERVICE_TOKEN });
+    const stock = createProductsInternalClient({ baseUrl: products.url, token: env.INTERNAL_SERVICE_TOKEN });
     await stock.reserve(orderId, items);
     expect(await stockOf(product)).toBe(6);
 

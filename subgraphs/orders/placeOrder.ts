@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { AppError, graphQLErrorFor, userInputError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
 import type { Db } from '../kit/index.js';
+import type { ProductsInternalClient, Reservation } from '../products/internalApi.js';
 import type { OrderRequest } from './orderInput.js';
 import {
   claimPlacement,
@@ -21,12 +22,11 @@ import {
   type OrderRecord,
   type PlacedLine,
 } from './orderStore.js';
-import type { ProductsStock, Reservation } from './productsStock.js';
 
 export interface OrderServices {
   /** The orders database, bound to the current request. */
   db: Db;
-  products: ProductsStock;
+  products: ProductsInternalClient;
   logger: Logger;
   requestId?: string;
 }

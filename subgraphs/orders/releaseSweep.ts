@@ -6,17 +6,17 @@
 import { AppError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
 import type { Db } from '../kit/index.js';
+import type { ProductsInternalClient } from '../products/internalApi.js';
 import {
   abandonStalePlacements,
   cancelledAwaitingRelease,
   deleteAbandoned,
   markStockReleased,
 } from './orderStore.js';
-import type { ProductsStock } from './productsStock.js';
 
 export interface ReleaseSweepOptions {
   db: Db;
-  products: ProductsStock;
+  products: ProductsInternalClient;
   logger: Logger;
   intervalMs: number;
   /** Placements RESERVING for longer than this are abandoned. */

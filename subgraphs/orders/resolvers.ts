@@ -13,12 +13,12 @@ import {
   requireSubject,
   type SubgraphContext,
 } from '../kit/index.js';
+import type { ProductsInternalClient } from '../products/internalApi.js';
 import { changeOrderStatus } from './changeOrderStatus.js';
 import { parsePlaceOrderInput, type PlaceOrderInput } from './orderInput.js';
 import type { OrderStatus } from './orderStatus.js';
 import { customerOrders, type OrderItemRecord, type OrderRecord } from './orderStore.js';
 import { placeOrder, type OrderServices } from './placeOrder.js';
-import type { ProductsStock } from './productsStock.js';
 
 export const ADMIN_SCOPE = 'orders:admin';
 const MAX_PAGE_SIZE = 100;
@@ -29,7 +29,7 @@ export interface OrdersRequestScope {
   orderById: DataLoader<string, OrderRecord | null>;
   /** All items of many orders in one statement. */
   itemsByOrderId: DataLoader<string, OrderItemRecord[]>;
-  products: ProductsStock;
+  products: ProductsInternalClient;
 }
 
 export type OrdersContext = SubgraphContext<OrdersRequestScope>;

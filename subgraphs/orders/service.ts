@@ -1,10 +1,10 @@
 /** The orders subgraph: orders placed by customers, with stock reserved at the products service. */
 import { groupedLoader, keyedLoader, loadTypeDefs, startSubgraph } from '../kit/index.js';
 import type { StartSubgraphOptions, SubgraphDefinition, SubgraphDeps } from '../kit/index.js';
+import { createProductsInternalClient, type ProductsInternalClient } from '../products/internalApi.js';
 import type { OrdersConfig } from './config.js';
 import { ordersMigrations } from './migrations.js';
 import { itemsByOrderIds, ordersByIds } from './orderStore.js';
-import { createProductsStock, type ProductsStock } from './productsStock.js';
 import { startReleaseSweep } from './releaseSweep.js';
 import { ordersResolvers, type OrdersRequestScope } from './resolvers.js';
 
@@ -12,12 +12,12 @@ import { ordersResolvers, type OrdersRequestScope } from './resolvers.js';
  * One products client per running service (keyed by its deps, so in-process instances never share
  * one). It is created at start-up by `background`, so it closes after the HTTP server has drained.
  */
-const productsClients = new WeakMap<SubgraphDeps<OrdersConfig>, ProductsStock>();
+const productsClients = new WeakMap<SubgraphDeps<OrdersConfig>, ProductsInternalClient>();
 
-function productsStockOf(deps: SubgraphDeps<OrdersConfig>): ProductsStock {
+function productsStockOf(deps: SubgraphDeps<OrdersConfig>): ProductsInternalClient {
   let client = productsClients.get(deps);
   if (!client) {
-    client = createProductsStock({
+    client = createProductsInternalClient({
       baseUrl: deps.config.productsUrl,
       token: deps.config.internalToken,
       timeoutMs: deps.config.productsTimeoutMs,

@@ -7,6 +7,13 @@ import { z } from 'zod';
 import { AppError } from '../../lib/errors.js';
 import { requireServiceToken, type SubgraphDeps } from '../kit/index.js';
 import type { ProductsConfig } from './config.js';
+import {
+  CHANGES_MAX_LIMIT,
+  PRODUCTS_INTERNAL_PATHS as PATHS,
+  type ChangeFeedPage,
+  type ReleaseRequest,
+  type ReservationRequest,
+} from './internalApi.js';
 import { listProductChanges } from './productStore.js';
 import { releaseStock, reserveStock } from './stockReservations.js';
 
@@ -35,25 +42,25 @@ const changesQuerySchema = z
   .object({
     since: z.iso.datetime({ offset: true, message: 'must be an ISO-8601 timestamp' }).optional(),
     afterId: z.string().max(128, 'must be at most 128 characters').optional(),
-    limit: z.coerce.number().int('must be a whole number').min(1).max(1_000).default(100),
+    limit: z.coerce.number().int('must be a whole number').min(1).max(CHANGES_MAX_LIMIT).default(100),
   })
   .strict();
 
 export function productsInternalRoutes(router: Router, deps: SubgraphDeps<ProductsConfig>): void {
   router.use('/internal', requireServiceToken(deps.config.internalToken));
 
-  router.post('/internal/stock/reserve', async (req, res) => {
-    const body = parse(reserveBodySchema, req.body, 'body');
+  router.post(PATHS.reserve, async (req, res) => {
+    const body: ReservationRequest = parse(reserveBodySchema, req.body, 'body');
     const reservation = await reserveStock(dbFor(req, deps), body.reservationId, body.items);
     res.json(reservation);
   });
 
-  router.post('/internal/stock/release', async (req, res) => {
-    const body = parse(releaseBodySchema, req.body, 'body');
+  router.post(PATHS.release, async (req, res) => {
+    const body: ReleaseRequest = parse(releaseBodySchema, req.body, 'body');
     res.json(await releaseStock(dbFor(req, deps), body.reservationId));
   });
 
-  router.get('/internal/products/changes', async (req, res) => {
+  router.get(PATHS.changes, async (req, res) => {
     const query = parse(changesQuerySchema, req.query, 'query');
     const products = await listProductChanges(dbFor(req, deps), {
       since: query.since,
@@ -61,10 +68,11 @@ export function productsInternalRoutes(router: Router, deps: SubgraphDeps<Produc
       limit: query.limit,
     });
     const last = products[products.length - 1];
-    res.json({
+    const page: ChangeFeedPage = {
       products,
       next: products.length === query.limit && last ? { since: last.updatedAt, afterId: last.id } : null,
-    });
+    };
+    res.json(page);
   });
 }
 

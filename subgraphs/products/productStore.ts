@@ -1,6 +1,7 @@
 /** The products table: every SQL statement the catalog side of the service runs. */
 import { AppError } from '../../lib/errors.js';
 import type { Db, SqlParam, Statement } from '../kit/index.js';
+import type { FeedProduct } from './internalApi.js';
 
 export interface Product {
   id: string;
@@ -188,19 +189,6 @@ export function isUniqueViolation(err: unknown): boolean {
   return err instanceof AppError && err.details?.sqlstate === '23505';
 }
 
-/** A row of the change feed: updatedAt keeps the database's full (microsecond) precision. */
-export interface ProductChange {
-  id: string;
-  sku: string;
-  name: string;
-  description: string;
-  category: string;
-  priceCents: number;
-  currency: string;
-  stock: number;
-  updatedAt: string;
-}
-
 /** The exact timestamp as text: a JS Date would drop microseconds and break the keyset. */
 const EXACT_UPDATED_AT = `to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
@@ -208,7 +196,7 @@ const EXACT_UPDATED_AT = `to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"H
 export async function listProductChanges(
   db: Db,
   options: { since?: string; afterId?: string; limit: number },
-): Promise<ProductChange[]> {
+): Promise<FeedProduct[]> {
   const params: SqlParam[] = [];
   let where = '';
   if (options.since !== undefined) {

@@ -6,24 +6,7 @@
  */
 import { AppError } from '../../lib/errors.js';
 import type { Db, Statement } from '../kit/index.js';
-
-export interface ReservationItemRequest {
-  productId: string;
-  quantity: number;
-}
-
-export interface ReservedItem {
-  productId: string;
-  quantity: number;
-  unitPrice: { amountCents: number; currency: string };
-}
-
-export interface Reservation {
-  reservationId: string;
-  /** 'released' once its stock was given back. */
-  status: 'reserved' | 'released';
-  items: ReservedItem[];
-}
+import type { ReleaseResult, Reservation, ReservationItemRequest, ReservedItem } from './internalApi.js';
 
 /** Deadlocks and serialization failures: the transaction rolled back as a whole, so running it again is safe. */
 const RETRYABLE_SQLSTATES = new Set(['40P01', '40001']);
@@ -92,7 +75,7 @@ export async function reserveStock(
 }
 
 /** Gives the stock back once; false when the reservation was already released or never existed. */
-export async function releaseStock(db: Db, reservationId: string): Promise<{ released: boolean }> {
+export async function releaseStock(db: Db, reservationId: string): Promise<ReleaseResult> {
   for (let attempt = 1; ; attempt++) {
     try {
       await db.transaction([

@@ -6,7 +6,7 @@
  */
 import type { Logger } from '../../lib/logger.js';
 import type { Db } from '../kit/index.js';
-import { FEED_PAGE_SIZE, type ProductsFeed } from './productsFeed.js';
+import { CHANGES_MAX_LIMIT, type ProductsInternalClient } from '../products/internalApi.js';
 import { advanceCursorStatement, readSyncCursor, upsertDocumentsStatement, type ProductDocument } from './searchStore.js';
 
 /** How far before the cursor each poll starts reading again: longer than any products transaction takes. */
@@ -26,7 +26,7 @@ export interface IndexSync {
   syncOnce(): Promise<SyncPassResult>;
 }
 
-export function createIndexSync(db: Db, feed: ProductsFeed): IndexSync {
+export function createIndexSync(db: Db, feed: ProductsInternalClient): IndexSync {
   let cursor: string | null | undefined; // undefined: not read from the database yet
   // Versions already written during the overlap window, so re-reading them costs no database write.
   const applied = new Map<string, string>();
@@ -40,7 +40,7 @@ export function createIndexSync(db: Db, feed: ProductsFeed): IndexSync {
       const result: SyncPassResult = { read: 0, written: 0 };
 
       for (;;) {
-        const page = await feed.changes({ ...from, limit: FEED_PAGE_SIZE });
+        const page = await feed.changes({ ...from, limit: CHANGES_MAX_LIMIT });
         result.read += page.products.length;
         const fresh = page.products.filter((p) => applied.get(p.id) !== p.updatedAt);
         const newest = page.products.length ? page.products[page.products.length - 1].updatedAt : null;

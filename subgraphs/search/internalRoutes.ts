@@ -1,12 +1,12 @@
 /** The search service's internal REST API: rebuilding the index on demand (service token required). */
 import type { Router } from 'express';
 import { requireServiceToken, type SubgraphDeps } from '../kit/index.js';
+import { createProductsInternalClient } from '../products/internalApi.js';
 import type { SearchConfig } from './config.js';
-import { createProductsFeed } from './productsFeed.js';
 import { rebuildIndex } from './rebuildIndex.js';
 
 export function searchInternalRoutes(router: Router, deps: SubgraphDeps<SearchConfig>): void {
-  const feed = createProductsFeed({ baseUrl: deps.config.productsUrl, token: deps.config.internalToken });
+  const feed = createProductsInternalClient({ baseUrl: deps.config.productsUrl, token: deps.config.internalToken });
   deps.lifecycle.add('products feed (rebuild)', () => feed.close());
 
   router.use('/internal', requireServiceToken(deps.config.internalToken));

@@ -5,9 +5,9 @@
  */
 import { existsSync } from 'node:fs';
 import { createDbClient, migrate } from '../kit/index.js';
+import { createProductsInternalClient } from '../products/internalApi.js';
 import { loadSearchConfig } from './config.js';
 import { searchMigrations } from './migrations.js';
-import { createProductsFeed } from './productsFeed.js';
 import { rebuildIndex } from './rebuildIndex.js';
 
 if (existsSync('.env')) process.loadEnvFile('.env');
@@ -17,7 +17,7 @@ const say = (message: string) => process.stdout.write(`[search:rebuild] ${messag
 async function main(): Promise<void> {
   const config = loadSearchConfig();
   const db = createDbClient({ proxyUrl: config.dbProxyUrl, credential: config.dbCredential });
-  const feed = createProductsFeed({ baseUrl: config.productsUrl, token: config.internalToken, timeoutMs: 30_000 });
+  const feed = createProductsInternalClient({ baseUrl: config.productsUrl, token: config.internalToken, timeoutMs: 30_000 });
   try {
     say(`search database via ${config.dbProxyUrl}, catalog from ${config.productsUrl}`);
     await migrate(db, searchMigrations); // a no-op unless the search database is brand new

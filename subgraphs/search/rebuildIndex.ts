@@ -5,7 +5,7 @@
  * it runs, and it is safe beside the running sync (a newer document the sync wrote meanwhile is kept).
  */
 import type { Db } from '../kit/index.js';
-import { FEED_PAGE_SIZE, type ProductsFeed } from './productsFeed.js';
+import { CHANGES_MAX_LIMIT, type ProductsInternalClient } from '../products/internalApi.js';
 import { databaseNow, rebuildDocumentsStatements, setCursorStatement, sweepStatement } from './searchStore.js';
 
 export interface RebuildProgress {
@@ -23,7 +23,7 @@ export interface RebuildResult {
 
 export async function rebuildIndex(
   db: Db,
-  feed: ProductsFeed,
+  feed: ProductsInternalClient,
   options: { onProgress?: (progress: RebuildProgress) => void; requestId?: string } = {},
 ): Promise<RebuildResult> {
   const started = Date.now();
@@ -34,7 +34,7 @@ export async function rebuildIndex(
   let from: { since?: string; afterId?: string } = {};
 
   for (;;) {
-    const page = await feed.changes({ ...from, limit: FEED_PAGE_SIZE }, options.requestId);
+    const page = await feed.changes({ ...from, limit: CHANGES_MAX_LIMIT }, options.requestId);
     if (page.products.length) {
       await db.transaction(rebuildDocumentsStatements(page.products));
       indexed += page.products.length;

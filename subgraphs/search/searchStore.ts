@@ -1,16 +1,9 @@
 /** The search database: ranked queries with highlights, document upserts and the sync cursor. */
 import type { Db, Statement } from '../kit/index.js';
+import type { FeedProduct } from '../products/internalApi.js';
 
-/** A product as the products change feed sends it (fields search does not index are ignored). */
-export interface ProductDocument {
-  id: string;
-  sku: string;
-  name: string;
-  description: string;
-  category: string;
-  /** ISO timestamp with the products database's full precision. */
-  updatedAt: string;
-}
+/** The fields of a change-feed product that search indexes; updatedAt orders versions of one product. */
+export type ProductDocument = Pick<FeedProduct, 'id' | 'sku' | 'name' | 'description' | 'category' | 'updatedAt'>;
 
 export interface SearchRow {
   productId: string;

@@ -3,11 +3,11 @@
  * products change feed, and rebuildable on demand.
  */
 import { loadTypeDefs, startSubgraph, type StartSubgraphOptions, type SubgraphDefinition } from '../kit/index.js';
+import { createProductsInternalClient } from '../products/internalApi.js';
 import type { SearchConfig } from './config.js';
 import { createIndexSync, startSyncLoop } from './indexSync.js';
 import { searchInternalRoutes } from './internalRoutes.js';
 import { searchMigrations } from './migrations.js';
-import { createProductsFeed } from './productsFeed.js';
 import { searchResolvers } from './resolvers.js';
 
 export const searchSubgraph: SubgraphDefinition<undefined, SearchConfig> = {
@@ -18,7 +18,7 @@ export const searchSubgraph: SubgraphDefinition<undefined, SearchConfig> = {
   routes: searchInternalRoutes,
   // Started without waiting for products: search answers from the index it has while products is away.
   background: async ({ config, db, logger }) => {
-    const feed = createProductsFeed({ baseUrl: config.productsUrl, token: config.internalToken });
+    const feed = createProductsInternalClient({ baseUrl: config.productsUrl, token: config.internalToken });
     const stopLoop = startSyncLoop(createIndexSync(db, feed), { intervalMs: config.syncIntervalMs, logger });
     return async () => {
       await stopLoop();
