@@ -1,6 +1,6 @@
 /**
  * The subgraph kit's one entry point: a subgraph is a definition (schema, resolvers, migrations,
- * loaders, internal routes, background work) and startSubgraph() wires the rest the same way for
+ * services, loaders, internal routes, background work) and startSubgraph() wires the rest the same way for
  * every service: @apollo/subgraph on express 5, the proxy client, migrations, identity context,
  * per-request DataLoaders, JSON logs, /health and /ready, error masking and ordered teardown.
  */
@@ -22,36 +22,51 @@ import { createDbClient, type Db, type DbClient } from './dbClient.js';
 import { migrate, type Migration } from './migrate.js';
 import type { Dispatcher } from 'undici';
 
-export interface SubgraphContext<Loaders = unknown> {
+export interface SubgraphContext<Loaders = unknown, Services = unknown> {
   requestId: string;
   identity: Identity;
   /** This service's database, through the proxy, tagged with the request id. */
   db: Db;
   /** DataLoaders created for this request only. */
   loaders: Loaders;
+  /** The running instance's services (the definition's `services`), shared by all requests. */
+  services: Services;
   logger: Logger;
 }
 
 /** What a subgraph's own modules get at start-up. */
-export interface SubgraphDeps<Config extends SubgraphBaseConfig = SubgraphBaseConfig> {
+export interface SubgraphDeps<Config extends SubgraphBaseConfig = SubgraphBaseConfig, Services = unknown> {
   config: Config;
   db: DbClient;
   logger: Logger;
   lifecycle: Lifecycle;
+  /** What the definition's `services` built for this instance; undefined without it. */
+  services: Services;
 }
 
-export interface SubgraphDefinition<Loaders, Config extends SubgraphBaseConfig = SubgraphBaseConfig> {
+export interface SubgraphDefinition<
+  Loaders,
+  Config extends SubgraphBaseConfig = SubgraphBaseConfig,
+  Services extends object | undefined = undefined,
+> {
   name: string;
   typeDefs: DocumentNode;
-  resolvers: GraphQLResolverMap<SubgraphContext<Loaders>>;
+  resolvers: GraphQLResolverMap<SubgraphContext<Loaders, Services>>;
   migrations?: Migration[];
-  createLoaders?: (db: Db, deps: SubgraphDeps<Config>) => Loaders;
+  /**
+   * Clients and other state of one running instance (e.g. another service's API client), built once
+   * when the database is reachable and migrated, before routes, loaders and background work, which
+   * get them as `deps.services` (resolvers as `ctx.services`). Every value in it that has a `close()`
+   * is closed after the HTTP server and the background work have stopped.
+   */
+  services?: (deps: Omit<SubgraphDeps<Config>, 'services'>) => Services | Promise<Services>;
+  createLoaders?: (db: Db, deps: SubgraphDeps<Config, Services>) => Loaders;
   /** Extra HTTP routes (internal REST between services), mounted before /graphql with JSON bodies parsed. */
-  routes?: (router: Router, deps: SubgraphDeps<Config>) => void;
+  routes?: (router: Router, deps: SubgraphDeps<Config, Services>) => void;
   /** Work that runs beside the server (e.g. index sync); returns how to stop it. */
-  background?: (deps: SubgraphDeps<Config>) => Promise<() => Promise<void> | void>;
+  background?: (deps: SubgraphDeps<Config, Services>) => Promise<() => Promise<void> | void>;
   /** Extra readiness checks besides the database. */
-  readiness?: (deps: SubgraphDeps<Config>) => Record<string, () => Promise<void>>;
+  readiness?: (deps: SubgraphDeps<Config, Services>) => Record<string, () => Promise<void>>;
 }
 
 export interface StartSubgraphOptions {
@@ -62,21 +77,25 @@ export interface StartSubgraphOptions {
   proxyWaitMs?: number;
 }
 
-export interface RunningSubgraph<Config extends SubgraphBaseConfig = SubgraphBaseConfig> {
+export interface RunningSubgraph<Config extends SubgraphBaseConfig = SubgraphBaseConfig, Services = unknown> {
   name: string;
   url: string;
   port: number;
   /** The GraphQL endpoint, e.g. http://127.0.0.1:4001/graphql */
   graphqlUrl: string;
-  deps: SubgraphDeps<Config>;
+  deps: SubgraphDeps<Config, Services>;
   close(): Promise<void>;
 }
 
-export async function startSubgraph<Loaders, Config extends SubgraphBaseConfig>(
-  definition: SubgraphDefinition<Loaders, Config>,
+export async function startSubgraph<
+  Loaders,
+  Config extends SubgraphBaseConfig,
+  Services extends object | undefined = undefined,
+>(
+  definition: SubgraphDefinition<Loaders, Config, Services>,
   config: Config,
   options: StartSubgraphOptions = {},
-): Promise<RunningSubgraph<Config>> {
+): Promise<RunningSubgraph<Config, Services>> {
   const logger = options.logger ?? createLogger(definition.name, config.logLevel);
   const lifecycle = new Lifecycle(logger);
   const db = createDbClient({
@@ -85,13 +104,22 @@ export async function startSubgraph<Loaders, Config extends SubgraphBaseConfig>(
     dispatcher: options.dbDispatcher,
   });
   lifecycle.add('db client', () => db.close());
-  const deps: SubgraphDeps<Config> = { config, db, logger, lifecycle };
 
   try {
     await waitForDatabase(db, options.proxyWaitMs ?? 30_000, logger);
     if (definition.migrations?.length) await migrate(db, definition.migrations, logger);
 
-    const server = new ApolloServer<SubgraphContext<Loaders>>({
+    const base = { config, db, logger, lifecycle };
+    const services = (definition.services ? await definition.services(base) : undefined) as Services;
+    // Registered before the servers and background work, so it is closed after them.
+    for (const [name, value] of Object.entries(services ?? {})) {
+      if (typeof (value as { close?: unknown })?.close === 'function') {
+        lifecycle.add(`service ${name}`, () => (value as { close(): Promise<void> | void }).close());
+      }
+    }
+    const deps: SubgraphDeps<Config, Services> = { ...base, services };
+
+    const server = new ApolloServer<SubgraphContext<Loaders, Services>>({
       // The resolver map is typed by our context; @apollo/subgraph types it as unknown.
       schema: buildSubgraphSchema({
         typeDefs: definition.typeDefs,
@@ -135,6 +163,7 @@ export async function startSubgraph<Loaders, Config extends SubgraphBaseConfig>(
             identity: identityFromHeaders(req.headers),
             db: requestDb,
             loaders: (definition.createLoaders?.(requestDb, deps) ?? undefined) as Loaders,
+            services,
             logger,
           };
         },

@@ -23,19 +23,24 @@ import { placeOrder, type OrderServices } from './placeOrder.js';
 export const ADMIN_SCOPE = 'orders:admin';
 const MAX_PAGE_SIZE = 100;
 
-/** What each request gets: batched loaders, and the products stock API for the saga. */
-export interface OrdersRequestScope {
+/** What each request gets: batched loaders. */
+export interface OrdersLoaders {
   /** Placed orders by id, whoever owns them; callers check visibility. */
   orderById: DataLoader<string, OrderRecord | null>;
   /** All items of many orders in one statement. */
   itemsByOrderId: DataLoader<string, OrderItemRecord[]>;
+}
+
+/** What a running orders instance shares between requests and the release sweep. */
+export interface OrdersServices {
+  /** The products stock API the saga reserves and releases through. */
   products: ProductsInternalClient;
 }
 
-export type OrdersContext = SubgraphContext<OrdersRequestScope>;
+export type OrdersContext = SubgraphContext<OrdersLoaders, OrdersServices>;
 
 function services(ctx: OrdersContext): OrderServices {
-  return { db: ctx.db, products: ctx.loaders.products, logger: ctx.logger, requestId: ctx.requestId };
+  return { db: ctx.db, products: ctx.services.products, logger: ctx.logger, requestId: ctx.requestId };
 }
 
 /** The owner sees their order, admins see every order; to anyone else it does not exist. */

@@ -3,28 +3,31 @@
  * products change feed, and rebuildable on demand.
  */
 import { loadTypeDefs, startSubgraph, type StartSubgraphOptions, type SubgraphDefinition } from '../kit/index.js';
-import { createProductsInternalClient } from '../products/internalApi.js';
+import { createProductsInternalClient, type ProductsInternalClient } from '../products/internalApi.js';
 import type { SearchConfig } from './config.js';
 import { createIndexSync, startSyncLoop } from './indexSync.js';
 import { searchInternalRoutes } from './internalRoutes.js';
 import { searchMigrations } from './migrations.js';
 import { searchResolvers } from './resolvers.js';
 
-export const searchSubgraph: SubgraphDefinition<undefined, SearchConfig> = {
+/** What a running search instance shares between the sync loop and the rebuild route. */
+export interface SearchServices {
+  /** The products change feed the index follows. */
+  products: ProductsInternalClient;
+}
+
+export const searchSubgraph: SubgraphDefinition<undefined, SearchConfig, SearchServices> = {
   name: 'search',
   typeDefs: loadTypeDefs(new URL('./schema.graphql', import.meta.url)),
   resolvers: searchResolvers,
   migrations: searchMigrations,
+  services: ({ config }) => ({
+    products: createProductsInternalClient({ baseUrl: config.productsUrl, token: config.internalToken }),
+  }),
   routes: searchInternalRoutes,
   // Started without waiting for products: search answers from the index it has while products is away.
-  background: async ({ config, db, logger }) => {
-    const feed = createProductsInternalClient({ baseUrl: config.productsUrl, token: config.internalToken });
-    const stopLoop = startSyncLoop(createIndexSync(db, feed), { intervalMs: config.syncIntervalMs, logger });
-    return async () => {
-      await stopLoop();
-      await feed.close();
-    };
-  },
+  background: async ({ config, db, logger, services }) =>
+    startSyncLoop(createIndexSync(db, services.products), { intervalMs: config.syncIntervalMs, logger }),
 };
 
 export function startSearch(config: SearchConfig, options?: StartSubgraphOptions) {
