@@ -124,15 +124,23 @@ subgraphs:
     );
   });
 
-  it('says subgraph_url is not supported yet and what to use instead', async () => {
+  it('refuses a subgraph_url that is not a URL and introspection_headers without one', async () => {
     const yaml = `subgraphs:
   alpha:
     routing_url: http://alpha/graphql
     schema:
-      subgraph_url: http://alpha/graphql
+      subgraph_url: alpha:4001
+  beta:
+    routing_url: http://beta/graphql
+    schema:
+      file: ./schemas/beta.graphql
+      introspection_headers: { authorization: Bearer x }
 `;
     const error = await configErrorOf(await writeConfig(yaml));
-    expect(error.problems).toEqual([expect.stringMatching(/^subgraphs\.alpha\.schema\.subgraph_url: is not supported yet.*schema\.file/)]);
+    expect(error.problems).toEqual([
+      'subgraphs.alpha.schema.subgraph_url: must be an http(s) URL',
+      'subgraphs.beta.schema.introspection_headers: only applies to schema.subgraph_url (the headers sent when introspecting a running subgraph)',
+    ]);
   });
 
   it('refuses Federation 1 and malformed versions', async () => {

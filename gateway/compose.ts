@@ -1,8 +1,9 @@
 /**
  * Offline supergraph composition from a rover-format supergraph.yaml, so a user's existing rover
  * config works unchanged: the config is read with `yaml`, validated with zod, each subgraph's SDL is
- * read from `schema.file` (relative to the yaml file) or `schema.sdl`, and @apollo/composition builds
- * the supergraph SDL. Every problem names the subgraph it comes from.
+ * read from `schema.file` (relative to the yaml file), `schema.sdl`, or a running subgraph at
+ * `schema.subgraph_url` (its `_service { sdl }`), and @apollo/composition builds the supergraph SDL.
+ * Every problem names the subgraph it comes from.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -10,6 +11,7 @@ import { composeServices } from '@apollo/composition';
 import { GraphQLError, Kind, Source, getLocation, parse, type ASTNode, type DocumentNode } from 'graphql';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
+import { SubgraphIntrospectionError, introspectSubgraphSdl } from './subgraphIntrospection.js';
 import { isHttpUrl } from './urls.js';
 
 /** One subgraph of a supergraph config, with its SDL already read. */
@@ -17,8 +19,18 @@ export interface SubgraphSource {
   name: string;
   routingUrl: string;
   sdl: string;
-  /** Where the SDL came from, for messages: a file path relative to the working directory. */
+  /** Where the SDL came from, for messages: a file path relative to the working directory, or a URL. */
   sourceName: string;
+}
+
+export interface LoadSupergraphOptions {
+  /** How long to wait for a `schema.subgraph_url` subgraph to answer its introspection. @default 10000 */
+  introspectionTimeoutMs?: number;
+  /**
+   * SDL to use instead of what the config says for these subgraphs (their file is not read, their
+   * URL not introspected), e.g. a changed schema under check.
+   */
+  schemaOverrides?: Record<string, { sdl: string; sourceName: string }>;
 }
 
 export interface SupergraphConfig {
@@ -81,15 +93,23 @@ function whenInvalidType(issue: { code?: string; input?: unknown }, missing: str
 }
 
 const httpUrl = z.string().refine(isHttpUrl, { message: 'must be an http(s) URL' });
+// RFC 9110 token, and no line breaks in values, so a header cannot smuggle another one in.
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const HEADER_VALUE = /^[^\r\n\0]*$/;
 
 const schemaSourceSchema = z
   .strictObject(
     {
       file: z.string().min(1).optional(),
       sdl: z.string().min(1).optional(),
+      subgraph_url: z.string().pipe(httpUrl).optional(),
+      introspection_headers: z
+        .record(
+          z.string().regex(HEADER_NAME, { message: 'is not a valid HTTP header name' }),
+          z.string().regex(HEADER_VALUE, { message: 'must be a single-line header value' }),
+        )
+        .optional(),
       // Accepted so rover configs parse; refused below with a message saying what to use instead.
-      subgraph_url: z.string().optional(),
-      introspection_headers: z.record(z.string(), z.string()).optional(),
       graphref: z.string().optional(),
       subgraph: z.string().optional(),
     },
@@ -100,14 +120,17 @@ const schemaSourceSchema = z
   .superRefine((source, ctx) => {
     const given = (['file', 'sdl', 'subgraph_url', 'graphref'] as const).filter((key) => source[key] !== undefined);
     if (given.length === 0) {
-      ctx.addIssue({ code: 'custom', message: 'needs schema.file (a path to the subgraph SDL) or schema.sdl' });
-    } else if (given.length > 1) {
-      ctx.addIssue({ code: 'custom', message: `give only one of schema.${given.join(', schema.')}` });
-    } else if (given[0] === 'subgraph_url') {
       ctx.addIssue({
         code: 'custom',
-        path: ['subgraph_url'],
-        message: 'is not supported yet (introspecting a running subgraph); point schema.file at the subgraph SDL instead',
+        message: 'needs schema.file (a path to the subgraph SDL), schema.sdl or schema.subgraph_url',
+      });
+    } else if (given.length > 1) {
+      ctx.addIssue({ code: 'custom', message: `give only one of schema.${given.join(', schema.')}` });
+    } else if (source.introspection_headers !== undefined && given[0] !== 'subgraph_url') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['introspection_headers'],
+        message: 'only applies to schema.subgraph_url (the headers sent when introspecting a running subgraph)',
       });
     } else if (given[0] === 'graphref') {
       ctx.addIssue({
@@ -151,8 +174,15 @@ const supergraphFileSchema = z.strictObject(
   },
 );
 
-/** Reads and validates a supergraph.yaml and the SDL of every subgraph it lists. */
-export async function loadSupergraphConfig(configPath: string): Promise<SupergraphConfig> {
+/**
+ * Reads and validates a supergraph.yaml and the SDL of every subgraph it lists, introspecting the
+ * `schema.subgraph_url` ones (in parallel). Every unreadable file and unreachable subgraph is reported
+ * at once, each with its subgraph.
+ */
+export async function loadSupergraphConfig(
+  configPath: string,
+  options: LoadSupergraphOptions = {},
+): Promise<SupergraphConfig> {
   const absolute = path.resolve(configPath);
   let text: string;
   try {
@@ -184,21 +214,39 @@ export async function loadSupergraphConfig(configPath: string): Promise<Supergra
   }
 
   const baseDir = path.dirname(absolute);
-  const problems: string[] = [];
+  // Read in parallel; problems are kept in config order (index per subgraph), not in finishing order.
+  const problemOf: (string | undefined)[] = [];
   const subgraphs = await Promise.all(
-    Object.entries(parsed.data.subgraphs).map(async ([name, entry]): Promise<SubgraphSource | undefined> => {
+    Object.entries(parsed.data.subgraphs).map(async ([name, entry], index): Promise<SubgraphSource | undefined> => {
+      const override = options.schemaOverrides?.[name];
+      if (override) return { name, routingUrl: entry.routing_url, ...override };
       if (entry.schema.sdl !== undefined) {
         return { name, routingUrl: entry.routing_url, sdl: entry.schema.sdl, sourceName: `${name} (schema.sdl)` };
+      }
+      if (entry.schema.subgraph_url !== undefined) {
+        const url = entry.schema.subgraph_url;
+        try {
+          const sdl = await introspectSubgraphSdl(url, {
+            headers: entry.schema.introspection_headers,
+            timeoutMs: options.introspectionTimeoutMs,
+          });
+          return { name, routingUrl: entry.routing_url, sdl, sourceName: url };
+        } catch (err) {
+          if (!(err instanceof SubgraphIntrospectionError)) throw err;
+          problemOf[index] = `subgraphs.${name}.schema.subgraph_url: ${err.message}`;
+          return undefined;
+        }
       }
       const file = path.resolve(baseDir, entry.schema.file as string);
       try {
         return { name, routingUrl: entry.routing_url, sdl: await readFile(file, 'utf8'), sourceName: displayPath(file) };
       } catch (err) {
-        problems.push(`subgraphs.${name}.schema.file: ${describeReadError(err, 'schema file')}`);
+        problemOf[index] = `subgraphs.${name}.schema.file: ${describeReadError(err, 'schema file')}`;
         return undefined;
       }
     }),
   );
+  const problems = problemOf.filter((p): p is string => p !== undefined);
   if (problems.length) throw new SupergraphConfigError(absolute, problems);
   return {
     path: absolute,
@@ -264,11 +312,12 @@ export function composeSubgraphs(
   };
 }
 
-/** Reads a supergraph.yaml and composes it. */
+/** Reads a supergraph.yaml (introspecting `schema.subgraph_url` subgraphs) and composes it. */
 export async function composeSupergraphConfig(
   configPath: string,
+  options: LoadSupergraphOptions = {},
 ): Promise<ComposedSupergraph & { config: SupergraphConfig }> {
-  const config = await loadSupergraphConfig(configPath);
+  const config = await loadSupergraphConfig(configPath, options);
   return { ...composeSubgraphs(config.subgraphs, { federationVersion: config.federationVersion }), config };
 }
 

@@ -4,6 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { composeSupergraphConfig } from './compose.js';
+import { CATALOG, startTestSubgraph } from './testing/testSubgraphs.js';
 
 const run = promisify(execFile);
 const cli = fileURLToPath(new URL('./composeCli.ts', import.meta.url));
@@ -59,5 +61,29 @@ describe('npm run compose', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('Composition failed');
     expect(result.stderr).toContain('[alpha, beta] FIELD_TYPE_MISMATCH: Type of field "T.n" is incompatible');
+  }, 30_000);
+
+  it('introspects schema.subgraph_url subgraphs and composes what the same schema files compose to', async () => {
+    const catalog = await startTestSubgraph(CATALOG);
+    try {
+      const configFor = (schema: string) =>
+        `subgraphs:\n  catalog: { routing_url: http://catalog/graphql, schema: { ${schema} } }\n`;
+      await writeFile(path.join(dir, 'catalog.graphql'), CATALOG.sdl);
+      await writeFile(path.join(dir, 'files.yaml'), configFor('file: ./catalog.graphql'));
+      const expected = await composeSupergraphConfig(path.join(dir, 'files.yaml'));
+
+      const result = await compose(configFor(`subgraph_url: ${catalog.graphqlUrl}`), {});
+      expect(result.stdout).toContain(`subgraph catalog: introspected ${catalog.graphqlUrl} -> http://catalog/graphql`);
+      expect(result.code).toBe(0);
+      expect(await readFile(result.out, 'utf8')).toBe(expected.supergraphSdl);
+
+      const closedUrl = catalog.graphqlUrl;
+      await catalog.close();
+      const unreachable = await compose(configFor(`subgraph_url: ${closedUrl}`), {});
+      expect(unreachable.code).toBe(1);
+      expect(unreachable.stderr).toContain(`subgraphs.catalog.schema.subgraph_url: cannot introspect ${closedUrl}: not reachable`);
+    } finally {
+      await catalog.close();
+    }
   }, 30_000);
 });
