@@ -5,14 +5,14 @@
 import { Writable } from 'node:stream';
 import pg from 'pg';
 import { pino } from 'pino';
+import { createTestDatabase, testSecret } from '../tests/support/testDatabase.js';
 import { loadDbProxyConfig } from './config.js';
 import { startDbProxy, type RunningDbProxy } from './server.js';
-import { createProxyTestDatabases, randomCredential } from './testDatabases.js';
 
-const database = createProxyTestDatabases();
-const onPostgres = database.adminUrl !== undefined;
+const database = createTestDatabase(['products', 'orders']);
+const onPostgres = database.driver === 'postgres';
 const itOnPostgres = onPostgres ? it : it.skip;
-const secrets = { products: randomCredential(), orders: randomCredential() };
+const secrets = { products: testSecret(), orders: testSecret() };
 const logLines: Record<string, unknown>[] = [];
 
 function proxyEnv(extra: Record<string, string> = {}): Record<string, string> {

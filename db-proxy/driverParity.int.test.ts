@@ -3,12 +3,12 @@
  * JSON on PGlite, and when TEST_DATABASE_URL is set also on PostgreSQL, so the two agree through
  * the same literal expectations.
  */
+import { createTestDatabase, testSecret, usingRealPostgres, type TestDatabase } from '../tests/support/testDatabase.js';
 import { loadDbProxyConfig } from './config.js';
 import { startDbProxy, type RunningDbProxy } from './server.js';
-import { createProxyTestDatabases, randomCredential, testDatabaseUrl, type ProxyTestDatabases } from './testDatabases.js';
 
-const credential = randomCredential();
-const targets: { name: string; proxy: RunningDbProxy; databases?: ProxyTestDatabases }[] = [];
+const credential = testSecret();
+const targets: { name: string; proxy: RunningDbProxy; databases?: TestDatabase }[] = [];
 
 const baseEnv = {
   DB_PROXY_PORT: '0',
@@ -23,8 +23,8 @@ beforeAll(async () => {
       targets.push({ name: 'pglite', proxy });
     }),
   ];
-  if (testDatabaseUrl()) {
-    const databases = createProxyTestDatabases();
+  if (usingRealPostgres()) {
+    const databases = createTestDatabase(['parity']);
     starting.push(
       startDbProxy(loadDbProxyConfig({ ...baseEnv, ...databases.env })).then((proxy) => {
         targets.push({ name: 'postgres', proxy, databases });
@@ -61,7 +61,7 @@ async function send(proxy: RunningDbProxy, path: string, body: unknown) {
 
 /** Runs the request on every driver; each must give exactly `expected`. */
 async function expectOnEveryDriver(path: string, body: unknown, expected: { status: number; body: unknown }) {
-  expect(targets.map((t) => t.name).sort()).toEqual(testDatabaseUrl() ? ['pglite', 'postgres'] : ['pglite']);
+  expect(targets.map((t) => t.name).sort()).toEqual(usingRealPostgres() ? ['pglite', 'postgres'] : ['pglite']);
   for (const { name, proxy } of targets) {
     const answer = await send(proxy, path, body);
     expect({ driver: name, ...answer }).toEqual({ driver: name, ...expected });

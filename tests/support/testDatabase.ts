@@ -13,11 +13,15 @@ export interface TestDatabase {
   /** Environment for the connection proxy: PGLITE_DATA_DIR, or DATABASE_URL + DB_NAME_PREFIX. */
   env: Record<string, string>;
   driver: 'pglite' | 'postgres';
+  /** The PostgreSQL server the databases live on, for tests that administer it; undefined on PGlite. */
+  adminUrl?: string;
+  /** Drops the databases (PostgreSQL) or removes the data directory (PGlite). */
   dispose(): Promise<void>;
 }
 
 export const usingRealPostgres = (): boolean => Boolean(process.env.TEST_DATABASE_URL);
 
+/** `databases`: the services whose PGlite databases start as template copies (others initialise fresh). */
 export function createTestDatabase(databases: string[] = ['products', 'orders', 'search']): TestDatabase {
   const url = process.env.TEST_DATABASE_URL;
   if (url) {
@@ -25,6 +29,7 @@ export function createTestDatabase(databases: string[] = ['products', 'orders', 
     return {
       driver: 'postgres',
       env: { DATABASE_URL: url, DB_NAME_PREFIX: prefix },
+      adminUrl: url,
       dispose: () => dropDatabases(url, prefix),
     };
   }
