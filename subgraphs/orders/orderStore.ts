@@ -100,12 +100,8 @@ export async function claimPlacement(
   return row ? { id: row.id, state: row.state, fingerprint: row.fingerprint, created: false } : null;
 }
 
-export interface PlacedLine {
-  productId: string;
-  quantity: number;
-  unitPriceCents: number;
-  currency: string;
-}
+/** A line of an order being placed, priced by the reservation. */
+export type PlacedLine = Omit<OrderItemRecord, 'orderId' | 'lineNo'>;
 
 /**
  * Moves a RESERVING order to PLACED with its items and total, in one transaction. Throws

@@ -3,17 +3,9 @@ import { AppError } from '../../lib/errors.js';
 import type { Db, SqlParam, Statement } from '../kit/index.js';
 import type { FeedProduct } from './internalApi.js';
 
-export interface Product {
-  id: string;
-  sku: string;
-  name: string;
-  description: string;
-  category: string;
-  priceCents: number;
-  currency: string;
-  stock: number;
+/** A catalog product: the fields the change feed sends (internalApi.ts) and when it was created. */
+export interface Product extends FeedProduct {
   createdAt: string;
-  updatedAt: string;
 }
 
 interface ProductRow {
@@ -113,16 +105,8 @@ function batchError(error: { code: string; message: string; details?: Record<str
   return new AppError('INTERNAL_SERVER_ERROR', error.message, { details: { ...error.details, proxyCode: error.code } });
 }
 
-export interface NewProduct {
-  id: string;
-  sku: string;
-  name: string;
-  description: string;
-  category: string;
-  priceCents: number;
-  currency: string;
-  stock: number;
-}
+/** A product to insert; the database stamps created_at and updated_at. */
+export type NewProduct = Omit<Product, 'createdAt' | 'updatedAt'>;
 
 export class DuplicateSkuError extends Error {
   constructor(readonly sku: string) {
@@ -204,30 +188,13 @@ export async function listProductChanges(
     where = 'WHERE (updated_at, id) > ($1::timestamptz, $2::text)';
   }
   params.push(options.limit);
-  const result = await db.read<{
-    id: string;
-    sku: string;
-    name: string;
-    description: string;
-    category: string;
-    price_cents: number;
-    currency: string;
-    stock: number;
-    updated_at_exact: string;
-  }>(
-    `SELECT id, sku, name, description, category, price_cents, currency, stock, ${EXACT_UPDATED_AT} AS updated_at_exact
+  const result = await db.read<ProductRow & { updated_at_exact: string }>(
+    `SELECT ${PRODUCT_COLUMNS}, ${EXACT_UPDATED_AT} AS updated_at_exact
      FROM products ${where} ORDER BY updated_at, id LIMIT $${params.length}`,
     params,
   );
-  return result.rows.map((row) => ({
-    id: row.id,
-    sku: row.sku,
-    name: row.name,
-    description: row.description,
-    category: row.category,
-    priceCents: Number(row.price_cents),
-    currency: row.currency.trim(),
-    stock: Number(row.stock),
-    updatedAt: row.updated_at_exact,
-  }));
+  return result.rows.map((row) => {
+    const { createdAt: _createdAt, ...product } = productFromRow(row);
+    return { ...product, updatedAt: row.updated_at_exact };
+  });
 }

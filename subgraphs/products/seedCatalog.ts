@@ -4,19 +4,10 @@
  * and descriptions are made of real words so full-text search has something meaningful to find.
  */
 import type { Statement } from '../kit/index.js';
+import type { Product } from './productStore.js';
 
-export interface SeedProduct {
-  id: string;
-  sku: string;
-  name: string;
-  description: string;
-  category: string;
-  priceCents: number;
-  currency: string;
-  stock: number;
-  /** ISO timestamp; also the initial updated_at. */
-  createdAt: string;
-}
+/** A seeded product; its createdAt is also its initial updated_at. */
+export type SeedProduct = Omit<Product, 'updatedAt'>;
 
 export const SEED_PRODUCT_COUNT = 1_200;
 const SEED = 0x5eed_2025;

@@ -75,27 +75,36 @@ export function markHighlight(headline: string): string {
     .trim();
 }
 
-const DOCUMENT_COLUMNS = `SELECT x.id, x.sku, x.name, x.description, x.category, x."updatedAt"::timestamptz, now()
-  FROM jsonb_to_recordset($1::jsonb)
-    AS x (id text, sku text, name text, description text, category text, "updatedAt" text)`;
+/**
+ * Writes documents (sent as one JSON parameter), replacing an indexed one only where `replaceWhen`
+ * holds (`d` is the indexed row, `EXCLUDED` the incoming one).
+ */
+function writeDocumentsStatement(documents: ProductDocument[], replaceWhen: string): Statement {
+  return {
+    sql: `INSERT INTO search_documents AS d (product_id, sku, name, description, category, updated_at, indexed_at)
+      SELECT x.id, x.sku, x.name, x.description, x.category, x."updatedAt"::timestamptz, now()
+      FROM jsonb_to_recordset($1::jsonb)
+        AS x (id text, sku text, name text, description text, category text, "updatedAt" text)
+      ON CONFLICT (product_id) DO UPDATE SET
+        sku = EXCLUDED.sku, name = EXCLUDED.name, description = EXCLUDED.description,
+        category = EXCLUDED.category, updated_at = EXCLUDED.updated_at, indexed_at = now()
+      WHERE ${replaceWhen}`,
+    params: [JSON.stringify(documents.map(documentJson))],
+  };
+}
 
 /**
  * Upserts documents, changing one only when the incoming version is newer (or equally new but
  * different), so re-reading an overlap window of the feed is harmless.
  */
 export function upsertDocumentsStatement(documents: ProductDocument[]): Statement {
-  return {
-    sql: `INSERT INTO search_documents AS d (product_id, sku, name, description, category, updated_at, indexed_at)
-      ${DOCUMENT_COLUMNS}
-      ON CONFLICT (product_id) DO UPDATE SET
-        sku = EXCLUDED.sku, name = EXCLUDED.name, description = EXCLUDED.description,
-        category = EXCLUDED.category, updated_at = EXCLUDED.updated_at, indexed_at = now()
-      WHERE d.updated_at < EXCLUDED.updated_at
-         OR (d.updated_at = EXCLUDED.updated_at
-             AND (d.sku, d.name, d.description, d.category)
-                 IS DISTINCT FROM (EXCLUDED.sku, EXCLUDED.name, EXCLUDED.description, EXCLUDED.category))`,
-    params: [JSON.stringify(documents.map(documentJson))],
-  };
+  return writeDocumentsStatement(
+    documents,
+    `d.updated_at < EXCLUDED.updated_at
+      OR (d.updated_at = EXCLUDED.updated_at
+          AND (d.sku, d.name, d.description, d.category)
+              IS DISTINCT FROM (EXCLUDED.sku, EXCLUDED.name, EXCLUDED.description, EXCLUDED.category))`,
+  );
 }
 
 /**
@@ -104,15 +113,7 @@ export function upsertDocumentsStatement(documents: ProductDocument[]): Statemen
  */
 export function rebuildDocumentsStatements(documents: ProductDocument[]): Statement[] {
   return [
-    {
-      sql: `INSERT INTO search_documents AS d (product_id, sku, name, description, category, updated_at, indexed_at)
-        ${DOCUMENT_COLUMNS}
-        ON CONFLICT (product_id) DO UPDATE SET
-          sku = EXCLUDED.sku, name = EXCLUDED.name, description = EXCLUDED.description,
-          category = EXCLUDED.category, updated_at = EXCLUDED.updated_at, indexed_at = now()
-        WHERE d.updated_at <= EXCLUDED.updated_at`,
-      params: [JSON.stringify(documents.map(documentJson))],
-    },
+    writeDocumentsStatement(documents, 'd.updated_at <= EXCLUDED.updated_at'),
     {
       sql: 'UPDATE search_documents SET indexed_at = now() WHERE product_id = ANY($1::text[])',
       params: [documents.map((d) => d.id)],
