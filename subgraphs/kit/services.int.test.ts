@@ -3,31 +3,18 @@
  * and resolvers, and closed only after the HTTP server and the background work have stopped.
  */
 import { parse } from 'graphql';
-import { loadDbProxyConfig } from '../../db-proxy/config.js';
-import { startDbProxy, type RunningDbProxy } from '../../db-proxy/server.js';
-import { createTestDatabase, testSecret, type TestDatabase } from '../../tests/support/testDatabase.js';
+import { testSecret } from '../../tests/support/testDatabase.js';
+import { startTestDbProxy, type TestDbProxy } from '../../tests/support/testDbProxy.js';
 import { startSubgraph, type SubgraphBaseConfig, type SubgraphContext, type SubgraphDefinition } from './index.js';
 
-const credential = testSecret();
-let database: TestDatabase;
-let proxy: RunningDbProxy;
+let proxy: TestDbProxy;
 
 beforeAll(async () => {
-  database = createTestDatabase(['kit']);
-  proxy = await startDbProxy(
-    loadDbProxyConfig({
-      ...database.env,
-      DB_PROXY_PORT: '0',
-      DB_PROXY_HOST: '127.0.0.1',
-      DB_PROXY_CREDENTIALS: `kit=${credential}`,
-      LOG_LEVEL: 'silent',
-    }),
-  );
+  proxy = await startTestDbProxy(['kit']);
 }, 60_000);
 
 afterAll(async () => {
   await proxy?.close();
-  await database?.dispose();
 });
 
 function config(): SubgraphBaseConfig {
@@ -36,7 +23,7 @@ function config(): SubgraphBaseConfig {
     port: 0,
     host: '127.0.0.1',
     dbProxyUrl: proxy.url,
-    dbCredential: credential,
+    dbCredential: proxy.credentials.kit,
     internalToken: testSecret(),
     logLevel: 'silent',
     production: false,

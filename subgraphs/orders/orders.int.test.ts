@@ -5,9 +5,8 @@
  */
 import { createServer } from 'node:net';
 import { Agent, type Dispatcher } from 'undici';
-import { startDbProxy } from '../../db-proxy/server.js';
-import { loadDbProxyConfig } from '../../db-proxy/config.js';
-import { createTestDatabase, testSecret, type TestDatabase } from '../../tests/support/testDatabase.js';
+import { testSecret } from '../../tests/support/testDatabase.js';
+import { startTestDbProxy, type TestDbProxy } from '../../tests/support/testDbProxy.js';
 import { createDbClient, type DbClient } from '../kit/index.js';
 import { loadProductsConfig } from '../products/config.js';
 import { createProductsInternalClient } from '../products/internalApi.js';
@@ -35,8 +34,7 @@ class RecordingAgent extends Agent {
 const ADMIN = { 'x-user-id': 'ops', 'x-user-scopes': 'orders:admin' };
 const as = (subject: string): Record<string, string> => ({ 'x-user-id': subject });
 
-let database: TestDatabase;
-let dbProxy: Running;
+let dbProxy: TestDbProxy;
 let products: Running & { graphqlUrl: string };
 let orders: Running & { graphqlUrl: string };
 /** A second orders instance on the same database whose products URL leads nowhere. */
@@ -55,9 +53,9 @@ async function unusedPort(): Promise<number> {
 }
 
 beforeAll(async () => {
-  database = createTestDatabase(['products', 'orders']);
-  closers.push(() => database.dispose());
-  const credentials = { products: testSecret(), orders: testSecret() };
+  dbProxy = await startTestDbProxy(['products', 'orders']);
+  closers.push(() => dbProxy.close());
+  const { credentials } = dbProxy;
   env = {
     NODE_ENV: 'test',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
@@ -68,18 +66,8 @@ beforeAll(async () => {
     ORDERS_PORT: '0',
     ORDERS_HOST: '127.0.0.1',
     ORDERS_DB_CREDENTIAL: credentials.orders,
+    DB_PROXY_URL: dbProxy.url,
   };
-  dbProxy = await startDbProxy(
-    loadDbProxyConfig({
-      ...env,
-      ...database.env,
-      DB_PROXY_PORT: '0',
-      DB_PROXY_HOST: '127.0.0.1',
-      DB_PROXY_CREDENTIALS: `products=${credentials.products},orders=${credentials.orders}`,
-    }),
-  );
-  closers.unshift(() => dbProxy.close());
-  env.DB_PROXY_URL = dbProxy.url;
 
   products = await startProducts(loadProductsConfig(env));
   closers.unshift(() => products.close());

@@ -2,43 +2,28 @@
  * The products subgraph against a real connection proxy (PGlite, or PostgreSQL with TEST_DATABASE_URL):
  * the seeded catalog, pagination, mutations with their scopes, entity batching and the internal API.
  */
-import { loadDbProxyConfig } from '../../db-proxy/config.js';
-import { startDbProxy, type RunningDbProxy } from '../../db-proxy/server.js';
-import { createTestDatabase, testSecret, type TestDatabase } from '../../tests/support/testDatabase.js';
+import { testSecret } from '../../tests/support/testDatabase.js';
+import { startTestDbProxy, type TestDbProxy } from '../../tests/support/testDbProxy.js';
 import type { RunningSubgraph } from '../kit/index.js';
 import { loadProductsConfig } from './config.js';
 import { generateCatalog, SEED_PRODUCT_COUNT } from './seedCatalog.js';
 import { startProducts } from './service.js';
 
 const token = testSecret();
-const credentials = { products: testSecret(), products_copy: testSecret() };
-let database: TestDatabase;
-let proxy: RunningDbProxy;
+let proxy: TestDbProxy;
 let products: RunningSubgraph;
 
 const catalog = generateCatalog();
 const WRITER = { 'x-user-id': 'editor', 'x-user-scopes': 'products:write' };
 
 beforeAll(async () => {
-  database = createTestDatabase(['products', 'products_copy']);
-  proxy = await startDbProxy(
-    loadDbProxyConfig({
-      DB_PROXY_PORT: '0',
-      DB_PROXY_HOST: '127.0.0.1',
-      DB_PROXY_CREDENTIALS: Object.entries(credentials)
-        .map(([service, secret]) => `${service}=${secret}`)
-        .join(','),
-      LOG_LEVEL: 'silent',
-      ...database.env,
-    }),
-  );
-  products = await startProducts(productsConfig(credentials.products));
+  proxy = await startTestDbProxy(['products', 'products_copy']);
+  products = await startProducts(productsConfig(proxy.credentials.products));
 }, 120_000);
 
 afterAll(async () => {
   await products?.close();
   await proxy?.close();
-  await database?.dispose();
 });
 
 function productsConfig(credential: string) {
@@ -128,7 +113,7 @@ describe('seeded catalog', () => {
   });
 
   it('is the same in a second fresh database', async () => {
-    const copy = await startProducts(productsConfig(credentials.products_copy));
+    const copy = await startProducts(productsConfig(proxy.credentials.products_copy));
     try {
       const [a, b] = await Promise.all([
         graphql(PAGE, { first: 20 }),

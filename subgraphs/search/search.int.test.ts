@@ -5,9 +5,8 @@
 import { spawn } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { loadDbProxyConfig } from '../../db-proxy/config.js';
-import { startDbProxy, type RunningDbProxy } from '../../db-proxy/server.js';
-import { createTestDatabase, testSecret, type TestDatabase } from '../../tests/support/testDatabase.js';
+import { testSecret } from '../../tests/support/testDatabase.js';
+import { startTestDbProxy, type TestDbProxy } from '../../tests/support/testDbProxy.js';
 import { createDbClient, type DbClient, type RunningSubgraph } from '../kit/index.js';
 import { loadProductsConfig } from '../products/config.js';
 import { generateCatalog } from '../products/seedCatalog.js';
@@ -16,12 +15,10 @@ import { loadSearchConfig } from './config.js';
 import { startSearch } from './service.js';
 
 const token = testSecret();
-const credentials = { products: testSecret(), search: testSecret() };
 const catalog = generateCatalog();
 const WRITER = { 'x-user-id': 'editor', 'x-user-scopes': 'products:write' };
 
-let database: TestDatabase;
-let proxy: RunningDbProxy;
+let proxy: TestDbProxy;
 let products: RunningSubgraph;
 let search: RunningSubgraph;
 let searchDb: DbClient;
@@ -30,7 +27,7 @@ function searchEnv(extra: Record<string, string> = {}) {
   return {
     SEARCH_PORT: '0',
     SEARCH_HOST: '127.0.0.1',
-    SEARCH_DB_CREDENTIAL: credentials.search,
+    SEARCH_DB_CREDENTIAL: proxy.credentials.search,
     DB_PROXY_URL: proxy.url,
     PRODUCTS_URL: products.url,
     INTERNAL_SERVICE_TOKEN: token,
@@ -41,21 +38,12 @@ function searchEnv(extra: Record<string, string> = {}) {
 }
 
 beforeAll(async () => {
-  database = createTestDatabase(['products', 'search']);
-  proxy = await startDbProxy(
-    loadDbProxyConfig({
-      DB_PROXY_PORT: '0',
-      DB_PROXY_HOST: '127.0.0.1',
-      DB_PROXY_CREDENTIALS: `products=${credentials.products},search=${credentials.search}`,
-      LOG_LEVEL: 'silent',
-      ...database.env,
-    }),
-  );
+  proxy = await startTestDbProxy(['products', 'search']);
   products = await startProducts(
     loadProductsConfig({
       PRODUCTS_PORT: '0',
       PRODUCTS_HOST: '127.0.0.1',
-      PRODUCTS_DB_CREDENTIAL: credentials.products,
+      PRODUCTS_DB_CREDENTIAL: proxy.credentials.products,
       DB_PROXY_URL: proxy.url,
       INTERNAL_SERVICE_TOKEN: token,
       LOG_LEVEL: 'silent',
@@ -64,7 +52,7 @@ beforeAll(async () => {
   );
   // The default poll interval (500 ms), so the freshness test checks the shipped setting.
   search = await startSearch(loadSearchConfig(searchEnv()));
-  searchDb = createDbClient({ proxyUrl: proxy.url, credential: credentials.search });
+  searchDb = createDbClient({ proxyUrl: proxy.url, credential: proxy.credentials.search });
   // The initial sync reads the catalog in (updated_at, id) order, so the last seeded product comes last.
   const last = catalog[catalog.length - 1];
   await eventually(async () => {
@@ -78,7 +66,6 @@ afterAll(async () => {
   await products?.close();
   await searchDb?.close();
   await proxy?.close();
-  await database?.dispose();
 });
 
 const SEARCH = `query Search($query: String!, $first: Int, $category: String) {
@@ -323,7 +310,7 @@ describe('rebuilding the index', () => {
     const { code, output } = await runRebuildCommand({
       PATH: process.env.PATH,
       DB_PROXY_URL: proxy.url,
-      SEARCH_DB_CREDENTIAL: credentials.search,
+      SEARCH_DB_CREDENTIAL: proxy.credentials.search,
       PRODUCTS_URL: products.url,
       INTERNAL_SERVICE_TOKEN: token,
     });
