@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { env, parseEnv } from '../lib/config.js';
+import type { SubgraphResilienceConfig } from './resilience/subgraphResilience.js';
 import { isHttpUrl } from './urls.js';
 
 export interface GatewayConfig {
@@ -18,6 +19,9 @@ export interface GatewayConfig {
   /** Largest accepted request body, in `bytes` notation (e.g. 1mb, 512kb). */
   bodyLimit: string;
   subgraphTimeoutMs: number;
+  // --- Subgraph resilience (gateway/resilience): timeouts, retries, circuit breaker, deduplication ---
+  subgraphResilience: Readonly<SubgraphResilienceConfig>;
+  // --- end of subgraph resilience ---
   introspection: boolean;
   production: boolean;
   logLevel: string;
@@ -52,6 +56,36 @@ export const subgraphUrlsSchema = z
     return urls;
   });
 
+// --- Subgraph resilience (gateway/resilience) ---
+/** `products=2000,search=500` -> milliseconds by subgraph name, each entry checked on its own. */
+export const subgraphTimeoutsSchema = z
+  .string()
+  .default('')
+  .transform((raw, ctx) => {
+    const timeouts: Record<string, number> = {};
+    for (const entry of raw.split(',').map((part) => part.trim()).filter(Boolean)) {
+      const match = /^([^=\s]+)\s*=\s*(\d+)$/.exec(entry);
+      if (!match || Number(match[2]) <= 0) {
+        ctx.addIssue({ code: 'custom', message: `"${entry}" is not of the form name=milliseconds (a positive whole number)` });
+        continue;
+      }
+      if (match[1] in timeouts) ctx.addIssue({ code: 'custom', message: `${match[1]} is listed twice` });
+      timeouts[match[1]] = Number(match[2]);
+    }
+    return timeouts;
+  });
+
+const subgraphResilienceEnv = {
+  SUBGRAPH_TIMEOUTS: subgraphTimeoutsSchema,
+  SUBGRAPH_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
+  SUBGRAPH_RETRY_BASE_MS: z.coerce.number().int().min(0).default(50),
+  SUBGRAPH_RETRY_BUDGET_MS: z.coerce.number().int().min(0).default(1_000),
+  BREAKER_FAILURE_THRESHOLD: env.positiveInt(5),
+  BREAKER_COOLDOWN_MS: env.positiveInt(5_000),
+  SUBGRAPH_DEDUP: env.bool(true),
+};
+// --- end of subgraph resilience ---
+
 const gatewayEnvSchema = z.object({
   GATEWAY_PORT: env.port(4000),
   GATEWAY_HOST: env.host(),
@@ -63,6 +97,7 @@ const gatewayEnvSchema = z.object({
     .regex(BYTES_PATTERN, 'must be a size such as 1mb, 512kb or 1048576')
     .default('1mb'),
   SUBGRAPH_TIMEOUT_MS: env.positiveInt(10_000),
+  ...subgraphResilienceEnv,
   INTROSPECTION: env.bool(true),
   NODE_ENV: z.string().default('development'),
   LOG_LEVEL: env.logLevel(),
@@ -78,6 +113,17 @@ export function loadGatewayConfig(source: Record<string, string | undefined> = p
     subgraphUrls: Object.freeze({ ...values.SUBGRAPH_URLS }),
     bodyLimit: values.GATEWAY_BODY_LIMIT,
     subgraphTimeoutMs: values.SUBGRAPH_TIMEOUT_MS,
+    // --- Subgraph resilience (gateway/resilience) ---
+    subgraphResilience: Object.freeze({
+      timeoutMs: values.SUBGRAPH_TIMEOUT_MS,
+      timeouts: Object.freeze({ ...values.SUBGRAPH_TIMEOUTS }),
+      retries: values.SUBGRAPH_RETRIES,
+      retryBaseMs: values.SUBGRAPH_RETRY_BASE_MS,
+      retryBudgetMs: values.SUBGRAPH_RETRY_BUDGET_MS,
+      breakerFailureThreshold: values.BREAKER_FAILURE_THRESHOLD,
+      breakerCooldownMs: values.BREAKER_COOLDOWN_MS,
+      dedup: values.SUBGRAPH_DEDUP,
+    }),
     introspection: values.INTROSPECTION,
     production: values.NODE_ENV === 'production',
     logLevel: values.LOG_LEVEL,

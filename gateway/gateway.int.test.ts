@@ -28,6 +28,8 @@ function gatewayEnv(urls: Record<string, string>, extra: Record<string, string> 
       .join(','),
     GATEWAY_BODY_LIMIT: '4kb',
     LOG_LEVEL: 'silent',
+    // Each failure here must reach the subgraph; the circuit breaker has its own suite (resilience.int.test.ts).
+    BREAKER_FAILURE_THRESHOLD: '1000',
     ...extra,
   };
 }
@@ -156,11 +158,13 @@ describe('a subgraph that answers with an error', () => {
         body: JSON.stringify({ errors: [{ message: 'Down for maintenance', extensions: { code: 'SERVICE_UNAVAILABLE' } }] }),
       },
       inventoryError('Down for maintenance', { code: 'SERVICE_UNAVAILABLE', httpStatus: 503 }),
+      3,
     ],
     [
       'a non-2xx status without a GraphQL body',
       { status: 502, contentType: 'text/html', body: '<h1>Bad Gateway</h1>' },
       inventoryError('Subgraph "inventory" answered HTTP 502', { code: 'DOWNSTREAM_SERVICE_ERROR', httpStatus: 502 }),
+      3,
     ],
     [
       'a 200 that is not JSON',
@@ -169,12 +173,20 @@ describe('a subgraph that answers with an error', () => {
         code: 'DOWNSTREAM_SERVICE_ERROR',
         reason: 'INVALID_RESPONSE',
       }),
+      1,
     ],
-  ])('%s', async (_name, canned, expected) => {
-    supergraph.inventory.answerNextWith(canned);
-    const { status, body } = await graphql('{ caller { subject } }');
-    expect(status).toBe(200);
-    expect(body.errors).toEqual([expected]);
+  ])('%s', async (_name, canned, expected, attempts) => {
+    // 502 and 503 are worth retrying: the first attempt and both retries get the canned answer.
+    supergraph.inventory.answerNextWith(canned, attempts);
+    const before = supergraph.inventory.requests.length;
+    try {
+      const { status, body } = await graphql('{ caller { subject } }');
+      expect(status).toBe(200);
+      expect(body.errors).toEqual([expected]);
+      expect(supergraph.inventory.requests.length - before).toBe(attempts);
+    } finally {
+      supergraph.inventory.answerNextWith(canned, 0);
+    }
   });
 });
 
@@ -349,7 +361,7 @@ describe('configuration at start', () => {
       const slow = await graphql('{ slow(ms: 2000) }', { url });
       expect(slow.body.errors?.[0]).toEqual({
         message: 'Subgraph "inventory" did not answer within 300 ms',
-        extensions: { code: 'GATEWAY_TIMEOUT', serviceName: 'inventory', reason: 'UND_ERR_HEADERS_TIMEOUT' },
+        extensions: { code: 'GATEWAY_TIMEOUT', serviceName: 'inventory', reason: 'TIMEOUT' },
       });
     } finally {
       await production.close();

@@ -20,6 +20,7 @@ import { contextBuilder, type GatewayContext } from './context.js';
 import type { GatewayFeature } from './features/feature.js';
 import { useGraphiQL } from './features/useGraphiQL.js';
 import { useIdentity } from './features/useIdentity.js';
+import { createSubgraphResilience } from './resilience/subgraphResilience.js';
 import { SubgraphDataSource } from './subgraphDataSource.js';
 import { createSubgraphHttp, type Fetcher } from './subgraphHttp.js';
 
@@ -49,7 +50,9 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
   const lifecycle = new Lifecycle(logger);
   try {
     const supergraphSdl = options.supergraphSdl ?? (await loadSupergraph(config, logger));
-    const subgraphHttp = createSubgraphHttp({ timeoutMs: config.subgraphTimeoutMs });
+    // Timeouts, retries, circuit breakers and deduplication of subgraph calls (gateway/resilience).
+    const resilience = createSubgraphResilience(config.subgraphResilience, { logger });
+    const subgraphHttp = createSubgraphHttp({ timeoutMs: resilience.longestTimeoutMs });
     lifecycle.add('subgraph connections', () => subgraphHttp.close());
     const fetcher = options.fetcher ?? subgraphHttp.fetcher;
 
@@ -62,7 +65,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
         const target = config.subgraphUrls[name] ?? url;
         if (!target) throw new Error(`Subgraph "${name}" has no routing URL; give one in SUBGRAPH_URLS`);
         routes.set(name, target);
-        return new SubgraphDataSource({ name, url: target, fetcher, timeoutMs: config.subgraphTimeoutMs, logger });
+        return new SubgraphDataSource({ name, url: target, fetcher, policy: resilience.policyFor(name), logger });
       },
     });
 
@@ -90,13 +93,20 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
       );
     }
 
+    const unknownTimeouts = resilience.unknownNames(routes.keys());
+    if (unknownTimeouts.length) {
+      logger.warn({ subgraphs: unknownTimeouts }, 'SUBGRAPH_TIMEOUTS names subgraphs the supergraph does not have');
+    }
+
     const buildContext = contextBuilder({ identity: identity.context });
     const app = express();
     app.disable('x-powered-by');
     app.use(requestLogging(logger));
     app.use(
       healthRoutes(
-        Object.fromEntries([...routes].map(([name, url]) => [name, () => subgraphHttp.checkHealth(url)])),
+        Object.fromEntries(
+          [...routes].map(([name, url]) => [name, resilience.readinessCheck(name, () => subgraphHttp.checkHealth(url))]),
+        ),
       ),
     );
     app.use(

@@ -100,8 +100,41 @@ export function networkReason(err: unknown): string {
   const e = err as { code?: unknown; name?: unknown; cause?: { code?: unknown } };
   if (typeof e?.code === 'string') return e.code;
   if (typeof e?.cause?.code === 'string') return e.cause.code;
+  // A call aborted by its timeout (the only reason the gateway aborts one).
   if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return 'TIMEOUT';
   return 'UNKNOWN';
+}
+
+const TIMEOUT_REASONS = new Set(['TIMEOUT', 'ETIMEDOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
+
+/**
+ * Failures that say nothing about the request itself and may well pass on a second try: the
+ * subgraph is restarting (refused), a kept-alive connection was closed under the request (reset,
+ * socket), a name lookup hiccup, a timeout.
+ */
+const TRANSIENT_REASONS = new Set([
+  ...TIMEOUT_REASONS,
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+]);
+
+export function isTimeoutReason(reason: string): boolean {
+  return TIMEOUT_REASONS.has(reason);
+}
+
+export function isTransientReason(reason: string): boolean {
+  return TRANSIENT_REASONS.has(reason);
+}
+
+/** errno codes (ECONNREFUSED, EAI_AGAIN) and undici's (UND_ERR_SOCKET); not Node's internal ERR_* bugs. */
+export function isNetworkReason(reason: string): boolean {
+  return reason.startsWith('UND_ERR_') || (/^E[A-Z_]+$/.test(reason) && !reason.startsWith('ERR_'));
 }
 
 function toFetcherResponse(url: string, response: Dispatcher.ResponseData): FetcherResponse {

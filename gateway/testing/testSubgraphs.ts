@@ -32,11 +32,18 @@ export interface TestSubgraph {
   requests: RecordedRequest[];
   /** Destroys the connection of the next `count` GraphQL requests before answering. */
   dropNextRequests(count: number): void;
-  /** Answers the next GraphQL request with this instead of running it. */
-  answerNextWith(response: CannedResponse): void;
+  /** Answers the next `times` GraphQL requests with this instead of running them. @default 1 */
+  answerNextWith(response: CannedResponse, times?: number): void;
   /** What GET /health answers. @default 200 */
   setHealthStatus(status: number): void;
+  /** Holds every GraphQL request this long before handling it (a slow subgraph); 0 turns it off. */
+  delayRequests(ms: number): void;
   close(): Promise<void>;
+}
+
+export interface StartTestSubgraphOptions {
+  /** Listen on this port (to restart a subgraph where the gateway expects it). @default 0, a free one */
+  port?: number;
 }
 
 export interface CannedResponse {
@@ -56,7 +63,10 @@ export interface TestSubgraphContext {
   headers: IncomingHttpHeaders;
 }
 
-export async function startTestSubgraph(definition: TestSubgraphDefinition): Promise<TestSubgraph> {
+export async function startTestSubgraph(
+  definition: TestSubgraphDefinition,
+  options: StartTestSubgraphOptions = {},
+): Promise<TestSubgraph> {
   const server = new ApolloServer<TestSubgraphContext>({
     schema: buildSubgraphSchema({
       typeDefs: parse(definition.sdl),
@@ -68,14 +78,17 @@ export async function startTestSubgraph(definition: TestSubgraphDefinition): Pro
   const requests: RecordedRequest[] = [];
   let dropCount = 0;
   let canned: CannedResponse | undefined;
+  let cannedCount = 0;
   let healthStatus = 200;
+  let delayMs = 0;
 
   const app = express();
   app.get('/health', (_req, res) => {
     res.status(healthStatus).json({ status: healthStatus === 200 ? 'ok' : 'failing' });
   });
-  app.use('/graphql', express.json(), (req, res, next) => {
+  app.use('/graphql', express.json(), async (req, res, next) => {
     requests.push({ headers: { ...req.headers }, query: String(req.body?.query ?? '') });
+    if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
     if (dropCount > 0) {
       dropCount--;
       req.socket.destroy();
@@ -83,7 +96,7 @@ export async function startTestSubgraph(definition: TestSubgraphDefinition): Pro
     }
     if (canned) {
       res.status(canned.status).type(canned.contentType).send(canned.body);
-      canned = undefined;
+      if (--cannedCount === 0) canned = undefined;
       return;
     }
     next();
@@ -94,7 +107,7 @@ export async function startTestSubgraph(definition: TestSubgraphDefinition): Pro
       context: async ({ req }) => ({ headers: req.headers }),
     }),
   );
-  const http = await listen(app, 0, '127.0.0.1', 100);
+  const http = await listen(app, options.port ?? 0, '127.0.0.1', 100);
   return {
     name: definition.name,
     url: http.url,
@@ -105,11 +118,15 @@ export async function startTestSubgraph(definition: TestSubgraphDefinition): Pro
     dropNextRequests(count) {
       dropCount = count;
     },
-    answerNextWith(response) {
-      canned = response;
+    answerNextWith(response, times = 1) {
+      canned = times > 0 ? response : undefined;
+      cannedCount = times;
     },
     setHealthStatus(status) {
       healthStatus = status;
+    },
+    delayRequests(ms) {
+      delayMs = ms;
     },
     async close() {
       await http.close();
