@@ -14,6 +14,8 @@ export const ErrorCodes = {
   CONFLICT: 409,
   PRECONDITION_FAILED: 409,
   PAYLOAD_TOO_LARGE: 413,
+  /** An operation over the gateway's depth, alias, root-field, token or cost limits. */
+  QUERY_TOO_COMPLEX: 400,
   UNSUPPORTED_MEDIA_TYPE: 415,
   RESULT_TOO_LARGE: 422,
   RATE_LIMITED: 429,
