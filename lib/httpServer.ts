@@ -100,11 +100,14 @@ export function notFoundHandler() {
   };
 }
 
+export type ReadinessChecks = Record<string, () => Promise<void>>;
+
 /**
  * /health answers while the process is up; /ready runs the service's own checks (database reachable,
- * dependencies up) and answers 503 with the failing ones.
+ * dependencies up) and answers 503 with the failing ones. `checks` may be a function, read at each
+ * /ready, for a service whose dependencies change while it runs.
  */
-export function healthRoutes(checks: Record<string, () => Promise<void>> = {}) {
+export function healthRoutes(checks: ReadinessChecks | (() => ReadinessChecks) = {}) {
   const router = express.Router();
   router.get('/health', (_req, res) => {
     res.json({ status: 'ok' });
@@ -112,8 +115,9 @@ export function healthRoutes(checks: Record<string, () => Promise<void>> = {}) {
   router.get('/ready', async (_req, res) => {
     const results: Record<string, string> = {};
     let ok = true;
+    const current = typeof checks === 'function' ? checks() : checks;
     await Promise.all(
-      Object.entries(checks).map(async ([name, check]) => {
+      Object.entries(current).map(async ([name, check]) => {
         try {
           await check();
           results[name] = 'ok';
