@@ -9,6 +9,9 @@ describe('loadGatewayConfig', () => {
       supergraphPath: undefined,
       supergraphConfig: 'supergraph.yaml',
       subgraphUrls: {},
+      supergraphWatch: true,
+      supergraphPollMs: 0,
+      supergraphHealthCheck: false,
       bodyLimit: '1mb',
       subgraphTimeoutMs: 10_000,
       subgraphResilience: {

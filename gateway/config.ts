@@ -3,7 +3,7 @@
  * reported at once and the result is frozen.
  */
 import { z } from 'zod';
-import { env, parseEnv } from '../lib/config.js';
+import { ConfigError, env, parseEnv } from '../lib/config.js';
 import type { SubgraphResilienceConfig } from './resilience/subgraphResilience.js';
 import { isHttpUrl } from './urls.js';
 
@@ -16,6 +16,15 @@ export interface GatewayConfig {
   supergraphConfig: string;
   /** Routing URLs that replace the supergraph's, by subgraph name. */
   subgraphUrls: Readonly<Record<string, string>>;
+  /**
+   * Hot reload: watch the supergraph file (or the yaml and the schema files it lists) and swap to
+   * the new supergraph without a restart. @default true, false when NODE_ENV=production
+   */
+  supergraphWatch: boolean;
+  /** Also re-read the watched files every this many ms (file systems without change events); 0 = off. @default 0 */
+  supergraphPollMs: number;
+  /** Before a hot swap, check that every subgraph of the new supergraph answers `{ __typename }`. @default false */
+  supergraphHealthCheck: boolean;
   /** Largest accepted request body, in `bytes` notation (e.g. 1mb, 512kb). */
   bodyLimit: string;
   subgraphTimeoutMs: number;
@@ -92,6 +101,13 @@ const gatewayEnvSchema = z.object({
   SUPERGRAPH_PATH: z.string().min(1).optional(),
   SUPERGRAPH_CONFIG: z.string().min(1).default('supergraph.yaml'),
   SUBGRAPH_URLS: subgraphUrlsSchema,
+  // No default here: it follows NODE_ENV.
+  SUPERGRAPH_WATCH: z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'])
+    .optional()
+    .transform((v) => (v === undefined ? undefined : v === 'true' || v === '1' || v === 'yes')),
+  SUPERGRAPH_POLL_MS: z.coerce.number().int().min(0).default(0),
+  SUPERGRAPH_HEALTH_CHECK: env.bool(false),
   GATEWAY_BODY_LIMIT: z
     .string()
     .regex(BYTES_PATTERN, 'must be a size such as 1mb, 512kb or 1048576')
@@ -103,14 +119,43 @@ const gatewayEnvSchema = z.object({
   LOG_LEVEL: env.logLevel(),
 });
 
-export function loadGatewayConfig(source: Record<string, string | undefined> = process.env): Readonly<GatewayConfig> {
-  const values = parseEnv('gateway', gatewayEnvSchema, source);
+/** The environment variables the gateway reads. */
+export type GatewayEnvName = keyof z.input<typeof gatewayEnvSchema>;
+
+/**
+ * Values that replace the environment's, e.g. from command-line flags; `value: undefined` removes
+ * the variable. `source` names where the value came from (`--port`), so messages point there.
+ */
+export type GatewayConfigOverrides = Partial<Record<GatewayEnvName, { value: string | undefined; source: string }>>;
+
+/**
+ * Reads the gateway's configuration from the environment, with `overrides` (command-line flags)
+ * taking precedence; both go through the same validation.
+ */
+export function loadGatewayConfig(
+  source: Record<string, string | undefined> = process.env,
+  overrides: GatewayConfigOverrides = {},
+): Readonly<GatewayConfig> {
+  const merged = { ...source };
+  for (const [name, override] of Object.entries(overrides)) {
+    if (override) merged[name] = override.value;
+  }
+  let values: z.output<typeof gatewayEnvSchema>;
+  try {
+    values = parseEnv('gateway', gatewayEnvSchema, merged);
+  } catch (err) {
+    throw err instanceof ConfigError ? relabel(err, overrides) : err;
+  }
+  const production = values.NODE_ENV === 'production';
   return Object.freeze({
     port: values.GATEWAY_PORT,
     host: values.GATEWAY_HOST,
     supergraphPath: values.SUPERGRAPH_PATH,
     supergraphConfig: values.SUPERGRAPH_CONFIG,
     subgraphUrls: Object.freeze({ ...values.SUBGRAPH_URLS }),
+    supergraphWatch: values.SUPERGRAPH_WATCH ?? !production,
+    supergraphPollMs: values.SUPERGRAPH_POLL_MS,
+    supergraphHealthCheck: values.SUPERGRAPH_HEALTH_CHECK,
     bodyLimit: values.GATEWAY_BODY_LIMIT,
     subgraphTimeoutMs: values.SUBGRAPH_TIMEOUT_MS,
     // --- Subgraph resilience (gateway/resilience) ---
@@ -125,7 +170,17 @@ export function loadGatewayConfig(source: Record<string, string | undefined> = p
       dedup: values.SUBGRAPH_DEDUP,
     }),
     introspection: values.INTROSPECTION,
-    production: values.NODE_ENV === 'production',
+    production,
     logLevel: values.LOG_LEVEL,
   });
+}
+
+/** `GATEWAY_PORT: ...` -> `--port: ...` for values that came from an override. */
+function relabel(error: ConfigError, overrides: GatewayConfigOverrides): ConfigError {
+  const problems = error.problems.map((problem) => {
+    const name = problem.slice(0, problem.indexOf(':')) as GatewayEnvName;
+    const override = overrides[name];
+    return override ? `${override.source}${problem.slice(name.length)}` : problem;
+  });
+  return new ConfigError('gateway', problems);
 }

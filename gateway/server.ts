@@ -3,8 +3,6 @@
  * POST /graphql runs operations across the subgraphs; GET /graphql from a browser serves the IDE;
  * /health and /ready report on the process and on every subgraph.
  */
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloGateway } from '@apollo/gateway';
@@ -14,7 +12,6 @@ import { AppError } from '../lib/errors.js';
 import { errorHandler, healthRoutes, jsonBody, listen, notFoundHandler, toAppError } from '../lib/httpServer.js';
 import { Lifecycle } from '../lib/lifecycle.js';
 import { createLogger, requestLogging, type Logger } from '../lib/logger.js';
-import { composeSupergraphConfig, formatProblem } from './compose.js';
 import type { GatewayConfig } from './config.js';
 import { contextBuilder, type GatewayContext } from './context.js';
 import type { GatewayFeature } from './features/feature.js';
@@ -23,6 +20,12 @@ import { useIdentity } from './features/useIdentity.js';
 import { createSubgraphResilience } from './resilience/subgraphResilience.js';
 import { SubgraphDataSource } from './subgraphDataSource.js';
 import { createSubgraphHttp, type Fetcher } from './subgraphHttp.js';
+import {
+  apolloGatewayLogger,
+  loadSupergraphSource,
+  type SubgraphRoute,
+  type SupergraphReloadResult,
+} from './supergraphSource.js';
 
 export interface StartGatewayOptions {
   logger?: Logger;
@@ -38,8 +41,12 @@ export interface RunningGateway {
   port: number;
   /** e.g. http://127.0.0.1:4000/graphql */
   graphqlUrl: string;
-  /** Each subgraph with the routing URL actually used (after SUBGRAPH_URLS). */
-  subgraphs: { name: string; url: string }[];
+  /** Each subgraph of the supergraph being served, with the routing URL actually used (after SUBGRAPH_URLS). */
+  readonly subgraphs: readonly SubgraphRoute[];
+  /** Identifies the supergraph being served; changes with every hot reload. */
+  supergraphHash(): string;
+  /** Reads (or composes) the supergraph now, as a file change would, and swaps to it when it changed and is valid. */
+  reloadSupergraph(): Promise<SupergraphReloadResult>;
   close(): Promise<void>;
 }
 
@@ -49,22 +56,21 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
   const logger = options.logger ?? createLogger('gateway', config.logLevel);
   const lifecycle = new Lifecycle(logger);
   try {
-    const supergraphSdl = options.supergraphSdl ?? (await loadSupergraph(config, logger));
+    // The supergraph and its hot reload (gateway/supergraphSource.ts).
+    const supergraph = await loadSupergraphSource(config, { logger, supergraphSdl: options.supergraphSdl });
+    lifecycle.add('supergraph watch', () => supergraph.close());
     // Timeouts, retries, circuit breakers and deduplication of subgraph calls (gateway/resilience).
     const resilience = createSubgraphResilience(config.subgraphResilience, { logger });
     const subgraphHttp = createSubgraphHttp({ timeoutMs: resilience.longestTimeoutMs });
     lifecycle.add('subgraph connections', () => subgraphHttp.close());
     const fetcher = options.fetcher ?? subgraphHttp.fetcher;
 
-    // Filled by buildService, which the gateway calls once per subgraph of the supergraph.
-    const routes = new Map<string, string>();
+    // buildService is called for each subgraph of the first supergraph and for new or moved ones after a swap.
     const gateway = new ApolloGateway({
-      supergraphSdl,
-      logger,
+      supergraphSdl: supergraph.hook,
+      logger: apolloGatewayLogger(logger),
       buildService: ({ name, url }) => {
-        const target = config.subgraphUrls[name] ?? url;
-        if (!target) throw new Error(`Subgraph "${name}" has no routing URL; give one in SUBGRAPH_URLS`);
-        routes.set(name, target);
+        const target = supergraph.routingUrlOf(name, url);
         return new SubgraphDataSource({ name, url: target, fetcher, policy: resilience.policyFor(name), logger });
       },
     });
@@ -85,15 +91,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
       if (feature.close) lifecycle.add(feature.name, feature.close);
     }
 
-    const unknown = Object.keys(config.subgraphUrls).filter((name) => !routes.has(name));
-    if (unknown.length) {
-      throw new Error(
-        `SUBGRAPH_URLS names subgraphs the supergraph does not have: ${unknown.join(', ')} ` +
-          `(it has: ${[...routes.keys()].join(', ')})`,
-      );
-    }
-
-    const unknownTimeouts = resilience.unknownNames(routes.keys());
+    const unknownTimeouts = resilience.unknownNames(supergraph.current().subgraphs.map((s) => s.name));
     if (unknownTimeouts.length) {
       logger.warn({ subgraphs: unknownTimeouts }, 'SUBGRAPH_TIMEOUTS names subgraphs the supergraph does not have');
     }
@@ -103,9 +101,11 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
     app.disable('x-powered-by');
     app.use(requestLogging(logger));
     app.use(
-      healthRoutes(
+      healthRoutes(() =>
         Object.fromEntries(
-          [...routes].map(([name, url]) => [name, resilience.readinessCheck(name, () => subgraphHttp.checkHealth(url))]),
+          supergraph
+            .current()
+            .subgraphs.map(({ name, url }) => [name, resilience.readinessCheck(name, () => subgraphHttp.checkHealth(url))]),
         ),
       ),
     );
@@ -122,44 +122,22 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
 
     const http = await listen(app, config.port, config.host);
     lifecycle.add('http server', () => http.close());
-    const subgraphs = [...routes].map(([name, url]) => ({ name, url }));
-    logger.info({ url: `${http.url}${GRAPHQL_PATH}`, subgraphs }, 'gateway listening');
+    logger.info({ url: `${http.url}${GRAPHQL_PATH}`, subgraphs: supergraph.current().subgraphs }, 'gateway listening');
     return {
       url: http.url,
       port: http.port,
       graphqlUrl: `${http.url}${GRAPHQL_PATH}`,
-      subgraphs,
+      get subgraphs() {
+        return supergraph.current().subgraphs;
+      },
+      supergraphHash: () => supergraph.current().hash,
+      reloadSupergraph: () => supergraph.reload(),
       close: () => lifecycle.close(),
     };
   } catch (err) {
     await lifecycle.close();
     throw err;
   }
-}
-
-/** SUPERGRAPH_PATH (composed ahead of time) wins; otherwise supergraph.yaml is composed now. */
-async function loadSupergraph(config: GatewayConfig, logger: Logger): Promise<string> {
-  if (config.supergraphPath) {
-    try {
-      const sdl = await readFile(config.supergraphPath, 'utf8');
-      logger.info({ file: config.supergraphPath }, 'supergraph read');
-      return sdl;
-    } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      const why = e.code === 'ENOENT' ? 'not found' : e.message;
-      throw new Error(
-        `SUPERGRAPH_PATH ${path.resolve(config.supergraphPath)}: ${why} (compose one with npm run compose, ` +
-          `or unset SUPERGRAPH_PATH to compose ${config.supergraphConfig} at start)`,
-      );
-    }
-  }
-  const composed = await composeSupergraphConfig(config.supergraphConfig);
-  for (const hint of composed.hints) logger.warn({ hint: hint.code, subgraphs: hint.subgraphs }, formatProblem(hint));
-  logger.info(
-    { config: config.supergraphConfig, subgraphs: composed.subgraphs.map((s) => s.name) },
-    'supergraph composed',
-  );
-  return composed.supergraphSdl;
 }
 
 /**
