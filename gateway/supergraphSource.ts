@@ -295,13 +295,12 @@ export async function loadSupergraphSource(
  * swap logs once.
  */
 export function apolloGatewayLogger(logger: Logger) {
-  return {
-    debug: (message: unknown) => logger.debug(String(message)),
-    info: (message: unknown) =>
-      /^Updated Supergraph SDL was found/.test(String(message)) ? logger.debug(String(message)) : logger.info(String(message)),
-    warn: (message: unknown) => logger.warn(String(message)),
-    error: (message: unknown) => logger.error(String(message)),
+  const at = (level: 'debug' | 'info' | 'warn' | 'error') => (message: unknown) => {
+    if (message instanceof Error) logger[level]({ err: message }, message.message);
+    else if (level === 'info' && /^Updated Supergraph SDL was found/.test(String(message))) logger.debug(String(message));
+    else logger[level](String(message));
   };
+  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
 
 /**
