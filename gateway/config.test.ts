@@ -24,7 +24,9 @@ describe('loadGatewayConfig', () => {
         breakerCooldownMs: 5_000,
         dedup: true,
       },
+      operationLimits: { maxDepth: 15, maxAliases: 30, maxRootFields: 20, maxTokens: 5_000, maxCost: 25_000, defaultListSize: 10 },
       introspection: true,
+      apolloTelemetry: false,
       production: false,
       logLevel: 'info',
     });

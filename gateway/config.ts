@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { ConfigError, env, parseEnv } from '../lib/config.js';
+import type { OperationLimitsOptions } from './features/useOperationLimits.js';
 import type { SubgraphResilienceConfig } from './resilience/subgraphResilience.js';
 import { isHttpUrl } from './urls.js';
 
@@ -31,7 +32,14 @@ export interface GatewayConfig {
   // --- Subgraph resilience (gateway/resilience): timeouts, retries, circuit breaker, deduplication ---
   subgraphResilience: Readonly<SubgraphResilienceConfig>;
   // --- end of subgraph resilience ---
+  /** Hostile-operation limits (features/useOperationLimits). */
+  operationLimits: Readonly<OperationLimitsOptions>;
   introspection: boolean;
+  /**
+   * @apollo/gateway reports usage to Apollo and probes cloud metadata endpoints unless told not to;
+   * this platform makes no outside calls. @default false
+   */
+  apolloTelemetry: boolean;
   production: boolean;
   logLevel: string;
 }
@@ -114,7 +122,14 @@ const gatewayEnvSchema = z.object({
     .default('1mb'),
   SUBGRAPH_TIMEOUT_MS: env.positiveInt(10_000),
   ...subgraphResilienceEnv,
+  GATEWAY_MAX_DEPTH: env.positiveInt(15),
+  GATEWAY_MAX_ALIASES: z.coerce.number().int().min(0).default(30),
+  GATEWAY_MAX_ROOT_FIELDS: env.positiveInt(20),
+  GATEWAY_MAX_TOKENS: env.positiveInt(5_000),
+  GATEWAY_MAX_COST: env.positiveInt(25_000),
+  GATEWAY_DEFAULT_LIST_SIZE: env.positiveInt(10),
   INTROSPECTION: env.bool(true),
+  APOLLO_TELEMETRY: env.bool(false),
   NODE_ENV: z.string().default('development'),
   LOG_LEVEL: env.logLevel(),
 });
@@ -169,7 +184,16 @@ export function loadGatewayConfig(
       breakerCooldownMs: values.BREAKER_COOLDOWN_MS,
       dedup: values.SUBGRAPH_DEDUP,
     }),
+    operationLimits: Object.freeze({
+      maxDepth: values.GATEWAY_MAX_DEPTH,
+      maxAliases: values.GATEWAY_MAX_ALIASES,
+      maxRootFields: values.GATEWAY_MAX_ROOT_FIELDS,
+      maxTokens: values.GATEWAY_MAX_TOKENS,
+      maxCost: values.GATEWAY_MAX_COST,
+      defaultListSize: values.GATEWAY_DEFAULT_LIST_SIZE,
+    }),
     introspection: values.INTROSPECTION,
+    apolloTelemetry: values.APOLLO_TELEMETRY,
     production,
     logLevel: values.LOG_LEVEL,
   });

@@ -17,6 +17,7 @@ import { contextBuilder, type GatewayContext } from './context.js';
 import type { GatewayFeature } from './features/feature.js';
 import { useGraphiQL } from './features/useGraphiQL.js';
 import { useIdentity } from './features/useIdentity.js';
+import { useOperationLimits } from './features/useOperationLimits.js';
 import { createSubgraphResilience } from './resilience/subgraphResilience.js';
 import { SubgraphDataSource } from './subgraphDataSource.js';
 import { createSubgraphHttp, type Fetcher } from './subgraphHttp.js';
@@ -66,6 +67,8 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
     const fetcher = options.fetcher ?? subgraphHttp.fetcher;
 
     // buildService is called for each subgraph of the first supergraph and for new or moved ones after a swap.
+    // @apollo/gateway reads this switch from the environment only, when it is constructed.
+    if (!config.apolloTelemetry) process.env.APOLLO_TELEMETRY_DISABLED = 'true';
     const gateway = new ApolloGateway({
       supergraphSdl: supergraph.hook,
       logger: apolloGatewayLogger(logger),
@@ -76,7 +79,11 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
     });
 
     const identity = useIdentity();
-    const features: GatewayFeature[] = [identity, useGraphiQL({ endpoint: GRAPHQL_PATH, title: 'GraphQL IDE' })];
+    const features: GatewayFeature[] = [
+      identity,
+      useOperationLimits(config.operationLimits),
+      useGraphiQL({ endpoint: GRAPHQL_PATH, title: 'GraphQL IDE' }),
+    ];
     const server = new ApolloServer<GatewayContext>({
       gateway,
       logger,
