@@ -7,6 +7,13 @@ import type { Request } from 'express';
 import type { Identity } from '../lib/identity.js';
 import { requestIdOf } from '../lib/logger.js';
 
+declare module 'express-serve-static-core' {
+  interface Request {
+    /** Set by the front door's identity feature, for every API path (/graphql and /api/...). */
+    identity?: Identity;
+  }
+}
+
 export interface GatewayContext {
   /** The request id logged by every service this request reaches (x-request-id). */
   requestId: string;

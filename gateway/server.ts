@@ -52,6 +52,8 @@ export interface RunningGateway {
 }
 
 export const GRAPHQL_PATH = '/graphql';
+/** REST routes to the owning services live under this prefix. */
+export const API_PATH = '/api';
 
 export async function startGateway(config: GatewayConfig, options: StartGatewayOptions = {}): Promise<RunningGateway> {
   const logger = options.logger ?? createLogger('gateway', config.logLevel);
@@ -116,6 +118,9 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
         ),
       ),
     );
+    const frontDoor = features.flatMap((f) => f.frontDoor ?? []);
+    if (frontDoor.length) app.use([GRAPHQL_PATH, API_PATH], ...frontDoor);
+    for (const feature of features) if (feature.routes) app.use(feature.routes);
     app.use(
       GRAPHQL_PATH,
       ...features.flatMap((f) => f.middleware ?? []),

@@ -9,6 +9,8 @@ export interface Identity {
   /** The authenticated subject (customer id), absent for anonymous callers. */
   subject?: string;
   scopes: string[];
+  /** Set when a machine client authenticated with an API key: its id and usage plan. */
+  apiKey?: { id: string; plan: string };
 }
 
 const SUBJECT_PATTERN = /^[A-Za-z0-9@._:|-]{1,128}$/;

@@ -4,13 +4,20 @@
  * order; state lives in the closure, never at module level.
  */
 import type { ApolloServerPlugin } from '@apollo/server';
-import type { Request, RequestHandler } from 'express';
+import type { Request, RequestHandler, Router } from 'express';
 import type { GatewayContext } from '../context.js';
 
 export interface GatewayFeature<Contribution extends Partial<GatewayContext> = Partial<GatewayContext>> {
   readonly name: string;
+  /**
+   * Express middleware of the front door: run, in feature order, on every API path (/graphql and
+   * /api/...) before anything path-specific. Authentication and throttling live here.
+   */
+  readonly frontDoor?: readonly RequestHandler[];
   /** Express middleware run on /graphql before the GraphQL server, in order. */
   readonly middleware?: readonly RequestHandler[];
+  /** Routes of the feature's own (e.g. REST under /api, /docs), mounted after the front door. */
+  readonly routes?: Router;
   readonly plugins?: readonly ApolloServerPlugin<GatewayContext>[];
   /** This feature's fields of the per-request GatewayContext. */
   readonly context?: (req: Request) => Contribution;

@@ -1,7 +1,7 @@
 /**
  * Who the caller is. For now the caller's own identity headers (lib/identity.ts) are taken as they
- * are and forwarded to the subgraphs; a later issue replaces the source with verified tokens without
- * changing the context field.
+ * are; the front door's authentication replaces the source with verified tokens and API keys
+ * without changing `req.identity` or the context field.
  */
 import type { Request } from 'express';
 import { identityFromHeaders, type Identity } from '../../lib/identity.js';
@@ -14,6 +14,12 @@ export interface IdentityFeature extends GatewayFeature<{ identity: Identity }> 
 export function useIdentity(): IdentityFeature {
   return {
     name: 'identity',
-    context: (req) => ({ identity: identityFromHeaders(req.headers) }),
+    frontDoor: [
+      (req, _res, next) => {
+        req.identity = identityFromHeaders(req.headers);
+        next();
+      },
+    ],
+    context: (req) => ({ identity: req.identity ?? identityFromHeaders(req.headers) }),
   };
 }
