@@ -34,6 +34,17 @@ export interface GatewayConfig {
   // --- end of subgraph resilience ---
   /** Hostile-operation limits (features/useOperationLimits). */
   operationLimits: Readonly<OperationLimitsOptions>;
+  // --- hostile input (the lead): CORS, batching, introspection, masking ---
+  /** Origins allowed cross-origin (`*` for any); empty: same origin only. @default [] */
+  corsOrigins: readonly string[];
+  /** @default false */
+  corsCredentials: boolean;
+  /** Accept JSON arrays of operations (HTTP batching), at most `maxBatch` long. @default false */
+  batching: boolean;
+  /** @default 10 */
+  maxBatch: number;
+  // --- end of hostile input ---
+  /** @default true, false when NODE_ENV=production */
   introspection: boolean;
   /**
    * @apollo/gateway reports usage to Apollo and probes cloud metadata endpoints unless told not to;
@@ -128,7 +139,27 @@ const gatewayEnvSchema = z.object({
   GATEWAY_MAX_TOKENS: env.positiveInt(5_000),
   GATEWAY_MAX_COST: env.positiveInt(25_000),
   GATEWAY_DEFAULT_LIST_SIZE: env.positiveInt(10),
-  INTROSPECTION: env.bool(true),
+  // --- hostile input ---
+  CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean))
+    .pipe(
+      z.array(
+        z.string().refine((o) => o === '*' || /^https?:\/\/[^/\s]+$/.test(o), {
+          message: 'each origin is * or scheme://host[:port] with no path, e.g. https://app.example.com',
+        }),
+      ),
+    ),
+  CORS_CREDENTIALS: env.bool(false),
+  GATEWAY_BATCHING: env.bool(false),
+  GATEWAY_MAX_BATCH: env.positiveInt(10),
+  // No default: it follows NODE_ENV (off in production unless enabled).
+  INTROSPECTION: z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'])
+    .optional()
+    .transform((v) => (v === undefined ? undefined : v === 'true' || v === '1' || v === 'yes')),
+  // --- end of hostile input ---
   APOLLO_TELEMETRY: env.bool(false),
   NODE_ENV: z.string().default('development'),
   LOG_LEVEL: env.logLevel(),
@@ -192,7 +223,11 @@ export function loadGatewayConfig(
       maxCost: values.GATEWAY_MAX_COST,
       defaultListSize: values.GATEWAY_DEFAULT_LIST_SIZE,
     }),
-    introspection: values.INTROSPECTION,
+    corsOrigins: Object.freeze([...values.CORS_ORIGINS]),
+    corsCredentials: values.CORS_CREDENTIALS,
+    batching: values.GATEWAY_BATCHING,
+    maxBatch: values.GATEWAY_MAX_BATCH,
+    introspection: values.INTROSPECTION ?? !production,
     apolloTelemetry: values.APOLLO_TELEMETRY,
     production,
     logLevel: values.LOG_LEVEL,

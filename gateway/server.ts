@@ -16,7 +16,9 @@ import type { GatewayConfig } from './config.js';
 import { contextBuilder, type GatewayContext } from './context.js';
 import type { GatewayFeature } from './features/feature.js';
 import { useGraphiQL } from './features/useGraphiQL.js';
+import { useCors } from './features/useCors.js';
 import { useIdentity } from './features/useIdentity.js';
+import { maskErrorForProduction } from './errorMasking.js';
 import { useOperationLimits } from './features/useOperationLimits.js';
 import { createSubgraphResilience } from './resilience/subgraphResilience.js';
 import { SubgraphDataSource } from './subgraphDataSource.js';
@@ -82,6 +84,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
 
     const identity = useIdentity();
     const features: GatewayFeature[] = [
+      useCors({ origins: config.corsOrigins, credentials: config.corsCredentials, maxAgeSeconds: 600 }),
       identity,
       useOperationLimits(config.operationLimits),
       useGraphiQL({ endpoint: GRAPHQL_PATH, title: 'GraphQL IDE' }),
@@ -91,6 +94,8 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
       logger,
       introspection: config.introspection,
       includeStacktraceInErrorResponses: !config.production,
+      allowBatchedHttpRequests: config.batching,
+      ...(config.production ? { formatError: maskErrorForProduction } : {}),
       // The IDE is served by useGraphiQL (offline); Apollo's own landing page loads from a CDN.
       plugins: [ApolloServerPluginLandingPageDisabled(), ...features.flatMap((f) => f.plugins ?? [])],
     });
@@ -126,6 +131,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
       ...features.flatMap((f) => f.middleware ?? []),
       jsonBody(config.bodyLimit),
       requireJsonBody,
+      limitBatches(config.batching, config.maxBatch),
       expressMiddleware(server, { context: async ({ req }) => buildContext(req) }),
     );
     app.use(GRAPHQL_PATH, graphqlErrorHandler(logger));
@@ -176,6 +182,23 @@ function requireJsonBody(req: Request, _res: Response, next: NextFunction): void
     return;
   }
   next();
+}
+
+/** HTTP batches (a JSON array of operations): refused unless enabled, and never longer than the limit. */
+function limitBatches(enabled: boolean, max: number) {
+  return (req: Request, _res: Response, next: NextFunction): void => {
+    if (!Array.isArray(req.body)) {
+      next();
+      return;
+    }
+    if (!enabled) {
+      next(new AppError('BAD_REQUEST', 'Batched operations are not enabled: send one operation per request'));
+    } else if (req.body.length === 0 || req.body.length > max) {
+      next(new AppError('BAD_REQUEST', `A batch holds 1 to ${max} operations; this one has ${req.body.length}`));
+    } else {
+      next();
+    }
+  };
 }
 
 const EXAMPLE_BODY = '{"query": "{ __typename }"}';
