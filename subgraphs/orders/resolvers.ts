@@ -19,6 +19,7 @@ import { parsePlaceOrderInput, type PlaceOrderInput } from './orderInput.js';
 import type { OrderStatus } from './orderStatus.js';
 import { customerOrders, type OrderItemRecord, type OrderRecord } from './orderStore.js';
 import { placeOrder, type OrderServices } from './placeOrder.js';
+import { parseDestinationCountry, shippingEstimateCents } from './shippingEstimate.js';
 
 export const ADMIN_SCOPE = 'orders:admin';
 const MAX_PAGE_SIZE = 100;
@@ -38,6 +39,13 @@ export interface OrdersServices {
 }
 
 export type OrdersContext = SubgraphContext<OrdersLoaders, OrdersServices>;
+
+/** A Product as the gateway sends it for shippingEstimate: its key plus the @requires fields. */
+interface ProductRepresentation {
+  id: string;
+  weightGrams?: number;
+  price?: { amountCents?: number; currency?: string };
+}
 
 function services(ctx: OrdersContext): OrderServices {
   return { db: ctx.db, products: ctx.services.products, logger: ctx.logger, requestId: ctx.requestId };
@@ -127,6 +135,23 @@ export const ordersResolvers: GraphQLResolverMap<OrdersContext> = {
     },
     items: (order: OrderRecord, _args, ctx: OrdersContext) => ctx.loaders.itemsByOrderId.load(order.id),
     total: (order: OrderRecord) => money(order.totalCents, order.currency),
+  },
+
+  Product: {
+    // Every field but shippingEstimate belongs to products; the representation is all orders needs.
+    __resolveReference: (reference: ProductRepresentation) => reference,
+    shippingEstimate(product: ProductRepresentation, args: { destinationCountry?: string | null }) {
+      const destinationCountry = parseDestinationCountry(args.destinationCountry);
+      const { weightGrams, price } = product;
+      if (typeof weightGrams !== 'number' || typeof price?.amountCents !== 'number' || typeof price.currency !== 'string') {
+        // Only a caller that bypasses the gateway's query plan can get here.
+        throw userInputError('shippingEstimate needs the product\'s weightGrams and price in the representation', {
+          field: 'shippingEstimate',
+        });
+      }
+      const cents = shippingEstimateCents({ weightGrams, priceCents: price.amountCents, destinationCountry });
+      return money(cents, price.currency);
+    },
   },
 
   OrderItem: {

@@ -1,6 +1,6 @@
 /** The products database, one versioned step at a time; released versions are never edited. */
 import type { Migration } from '../kit/index.js';
-import { catalogInsertStatements } from './seedCatalog.js';
+import { catalogInsertStatements, catalogWeightStatements } from './seedCatalog.js';
 
 export const productsMigrations: Migration[] = [
   {
@@ -54,5 +54,18 @@ export const productsMigrations: Migration[] = [
     version: 3,
     name: 'demo catalog',
     statements: () => catalogInsertStatements(),
+  },
+  {
+    version: 4,
+    name: 'product weights',
+    statements: () => [
+      // Products created before weights existed (and by an older instance during a rolling upgrade)
+      // get 500 g, the same default as CreateProductInput.weightGrams; updated_at is left alone.
+      {
+        sql: `ALTER TABLE products ADD COLUMN weight_grams integer NOT NULL DEFAULT 500
+          CHECK (weight_grams BETWEEN 1 AND 1000000)`,
+      },
+      ...catalogWeightStatements(),
+    ],
   },
 ];

@@ -11,7 +11,13 @@ export const LIMITS = {
   /** Fits the integer column with room to spare: 1 billion cents. */
   maxPriceCents: 1_000_000_000,
   maxStock: 10_000_000,
+  /** Shipping weight: 1 g to 1 tonne (the column's check). */
+  minWeightGrams: 1,
+  maxWeightGrams: 1_000_000,
 } as const;
+
+/** The weight a product gets when CreateProductInput leaves it out (also the schema's default). */
+export const DEFAULT_WEIGHT_GRAMS = 500;
 
 const SKU_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
@@ -23,6 +29,7 @@ export interface CreateProductInput {
   priceCents: number;
   currency?: string | null;
   stock: number;
+  weightGrams?: number | null;
 }
 
 export interface UpdateProductInput {
@@ -32,6 +39,7 @@ export interface UpdateProductInput {
   priceCents?: number | null;
   currency?: string | null;
   stock?: number | null;
+  weightGrams?: number | null;
 }
 
 export function validateCreateInput(input: CreateProductInput): Omit<NewProduct, 'id'> {
@@ -53,6 +61,7 @@ export function validateCreateInput(input: CreateProductInput): Omit<NewProduct,
     priceCents: priceCents(input.priceCents),
     currency: currency(input.currency ?? 'USD'),
     stock: stock(input.stock),
+    weightGrams: weightGrams(input.weightGrams ?? DEFAULT_WEIGHT_GRAMS),
   };
 }
 
@@ -67,8 +76,9 @@ export function validateUpdateInput(input: UpdateProductInput): ProductChanges {
   if (input.priceCents != null) changes.priceCents = priceCents(input.priceCents);
   if (input.currency != null) changes.currency = currency(input.currency);
   if (input.stock != null) changes.stock = stock(input.stock);
+  if (input.weightGrams != null) changes.weightGrams = weightGrams(input.weightGrams);
   if (Object.keys(changes).length === 0) {
-    throw userInputError('input must set at least one of name, description, category, priceCents, currency, stock', {
+    throw userInputError('input must set at least one of name, description, category, priceCents, currency, stock, weightGrams', {
       field: 'input',
     });
   }
@@ -99,6 +109,15 @@ function currency(value: string): string {
 function stock(value: number): number {
   if (value < 0 || value > LIMITS.maxStock) {
     throw userInputError(`stock must be between 0 and ${LIMITS.maxStock}`, { field: 'stock' });
+  }
+  return value;
+}
+
+function weightGrams(value: number): number {
+  if (value < LIMITS.minWeightGrams || value > LIMITS.maxWeightGrams) {
+    throw userInputError(`weightGrams must be between ${LIMITS.minWeightGrams} and ${LIMITS.maxWeightGrams}`, {
+      field: 'weightGrams',
+    });
   }
   return value;
 }

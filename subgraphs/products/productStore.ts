@@ -3,8 +3,12 @@ import { AppError } from '../../lib/errors.js';
 import type { Db, SqlParam, Statement } from '../kit/index.js';
 import type { FeedProduct } from './internalApi.js';
 
-/** A catalog product: the fields the change feed sends (internalApi.ts) and when it was created. */
+/**
+ * A catalog product: the fields the change feed sends (internalApi.ts), its shipping weight (which
+ * the feed leaves out: search does not index it) and when it was created.
+ */
 export interface Product extends FeedProduct {
+  weightGrams: number;
   createdAt: string;
 }
 
@@ -17,12 +21,13 @@ interface ProductRow {
   price_cents: number;
   currency: string;
   stock: number;
+  weight_grams: number;
   created_at: string | Date;
   updated_at: string | Date;
 }
 
 export const PRODUCT_COLUMNS =
-  'id, sku, name, description, category, price_cents, currency, stock, created_at, updated_at';
+  'id, sku, name, description, category, price_cents, currency, stock, weight_grams, created_at, updated_at';
 
 export function productFromRow(row: ProductRow): Product {
   return {
@@ -34,6 +39,7 @@ export function productFromRow(row: ProductRow): Product {
     priceCents: Number(row.price_cents),
     currency: row.currency.trim(),
     stock: Number(row.stock),
+    weightGrams: Number(row.weight_grams),
     createdAt: new Date(row.created_at).toISOString(),
     updatedAt: new Date(row.updated_at).toISOString(),
   };
@@ -118,8 +124,8 @@ export class DuplicateSkuError extends Error {
 export async function insertProduct(db: Db, product: NewProduct): Promise<Product> {
   try {
     const result = await db.query<ProductRow>(
-      `INSERT INTO products (id, sku, name, description, category, price_cents, currency, stock)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${PRODUCT_COLUMNS}`,
+      `INSERT INTO products (id, sku, name, description, category, price_cents, currency, stock, weight_grams)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${PRODUCT_COLUMNS}`,
       [
         product.id,
         product.sku,
@@ -129,6 +135,7 @@ export async function insertProduct(db: Db, product: NewProduct): Promise<Produc
         product.priceCents,
         product.currency,
         product.stock,
+        product.weightGrams,
       ],
     );
     return productFromRow(result.rows[0]);
@@ -140,7 +147,9 @@ export async function insertProduct(db: Db, product: NewProduct): Promise<Produc
   }
 }
 
-export type ProductChanges = Partial<Pick<Product, 'name' | 'description' | 'category' | 'priceCents' | 'currency' | 'stock'>>;
+export type ProductChanges = Partial<
+  Pick<Product, 'name' | 'description' | 'category' | 'priceCents' | 'currency' | 'stock' | 'weightGrams'>
+>;
 
 const CHANGE_COLUMNS: Record<keyof ProductChanges, string> = {
   name: 'name',
@@ -149,6 +158,7 @@ const CHANGE_COLUMNS: Record<keyof ProductChanges, string> = {
   priceCents: 'price_cents',
   currency: 'currency',
   stock: 'stock',
+  weightGrams: 'weight_grams',
 };
 
 /** Applies the given fields and bumps updated_at; null when there is no such product. */
@@ -194,7 +204,7 @@ export async function listProductChanges(
     params,
   );
   return result.rows.map((row) => {
-    const { createdAt: _createdAt, ...product } = productFromRow(row);
+    const { createdAt: _createdAt, weightGrams: _weightGrams, ...product } = productFromRow(row);
     return { ...product, updatedAt: row.updated_at_exact };
   });
 }

@@ -4,9 +4,10 @@
  */
 import { testSecret } from '../../tests/support/testDatabase.js';
 import { startTestDbProxy, type TestDbProxy } from '../../tests/support/testDbProxy.js';
-import type { RunningSubgraph } from '../kit/index.js';
+import { createDbClient, migrate, type RunningSubgraph } from '../kit/index.js';
 import { loadProductsConfig } from './config.js';
-import { generateCatalog, SEED_PRODUCT_COUNT } from './seedCatalog.js';
+import { productsMigrations } from './migrations.js';
+import { generateCatalog, generateCatalogWeights, SEED_PRODUCT_COUNT } from './seedCatalog.js';
 import { startProducts } from './service.js';
 
 const token = testSecret();
@@ -17,7 +18,7 @@ const catalog = generateCatalog();
 const WRITER = { 'x-user-id': 'editor', 'x-user-scopes': 'products:write' };
 
 beforeAll(async () => {
-  proxy = await startTestDbProxy(['products', 'products_copy']);
+  proxy = await startTestDbProxy(['products', 'products_copy', 'products_upgrade']);
   products = await startProducts(productsConfig(proxy.credentials.products));
 }, 120_000);
 
@@ -123,6 +124,32 @@ describe('seeded catalog', () => {
       expect(b.data.products.nodes).toEqual(a.data.products.nodes);
     } finally {
       await copy.close();
+    }
+  });
+});
+
+describe('product weights migration', () => {
+  it('gives seeded products their generated weight and older products 500 g, leaving updatedAt alone', async () => {
+    const db = createDbClient({ proxyUrl: proxy.url, credential: proxy.credentials.products_upgrade });
+    try {
+      await migrate(db, productsMigrations.filter((m) => m.version <= 3));
+      await db.query(
+        `INSERT INTO products (id, sku, name, description, category, price_cents, currency, stock)
+         VALUES ('prod_created_earlier', 'EARLY-1', 'Early product', '', 'Office', 100, 'USD', 1)`,
+      );
+      expect(await migrate(db, productsMigrations)).toEqual([4]);
+
+      const { rows } = await db.read<{ id: string; weight_grams: number; updated_at: string }>(
+        'SELECT id, weight_grams, updated_at FROM products ORDER BY id',
+      );
+      const weights = generateCatalogWeights(catalog);
+      expect(rows).toHaveLength(SEED_PRODUCT_COUNT + 1);
+      expect(rows.find((r) => r.id === 'prod_created_earlier')?.weight_grams).toBe(500);
+      const seeded = rows.filter((r) => weights.has(r.id));
+      expect(seeded.map((r) => [r.id, Number(r.weight_grams)])).toEqual([...weights.entries()].sort(([a], [b]) => a.localeCompare(b)));
+      expect(new Date(seeded[0].updated_at).toISOString()).toBe(catalog[0].createdAt);
+    } finally {
+      await db.close();
     }
   });
 });

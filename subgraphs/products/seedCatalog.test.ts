@@ -1,4 +1,12 @@
-import { catalogInsertStatements, generateCatalog, mulberry32, SEED_CATEGORIES, SEED_PRODUCT_COUNT } from './seedCatalog.js';
+import {
+  catalogInsertStatements,
+  catalogWeightStatements,
+  generateCatalog,
+  generateCatalogWeights,
+  mulberry32,
+  SEED_CATEGORIES,
+  SEED_PRODUCT_COUNT,
+} from './seedCatalog.js';
 
 describe('demo catalog', () => {
   const catalog = generateCatalog();
@@ -41,5 +49,29 @@ describe('demo catalog', () => {
     expect(statements[0].params).toHaveLength(200 * 9);
     expect(statements[0].sql).toContain('$1800::timestamptz');
     expect(statements[0].sql).not.toContain(catalog[0].name);
+  });
+});
+
+describe('demo catalog weights', () => {
+  const catalog = generateCatalog();
+  const weights = generateCatalogWeights(catalog);
+
+  it('gives every seeded product the same plausible weight on every call', () => {
+    expect(generateCatalogWeights(catalog)).toEqual(weights);
+    expect(weights.size).toBe(catalog.length);
+    for (const product of catalog) {
+      const grams = weights.get(product.id)!;
+      expect(Number.isInteger(grams) && grams >= 10 && grams <= 8_000).toBe(true);
+      expect(grams % 10).toBe(0);
+    }
+    const beauty = catalog.filter((p) => p.category === 'Beauty').map((p) => weights.get(p.id)!);
+    expect(Math.max(...beauty)).toBeLessThanOrEqual(600);
+  });
+
+  it('sets them in one parameterized statement', () => {
+    const [statement, ...rest] = catalogWeightStatements(weights);
+    expect(rest).toEqual([]);
+    expect(statement.params).toEqual([[...weights.keys()], [...weights.values()]]);
+    expect(statement.sql).toContain('unnest($1::text[], $2::int[])');
   });
 });

@@ -6,8 +6,11 @@
 import type { Statement } from '../kit/index.js';
 import type { Product } from './productStore.js';
 
-/** A seeded product; its createdAt is also its initial updated_at. */
-export type SeedProduct = Omit<Product, 'updatedAt'>;
+/**
+ * A seeded product; its createdAt is also its initial updated_at. Weights came with a later
+ * migration (catalogWeightStatements), so the third migration's rows have none.
+ */
+export type SeedProduct = Omit<Product, 'updatedAt' | 'weightGrams'>;
 
 export const SEED_PRODUCT_COUNT = 1_200;
 const SEED = 0x5eed_2025;
@@ -480,4 +483,50 @@ export function catalogInsertStatements(products: SeedProduct[] = generateCatalo
     });
   }
   return statements;
+}
+
+const WEIGHT_SEED = 0x3e19_4a7d;
+
+/** Shipping weight range per category in grams, packaging included. */
+const WEIGHT_GRAMS: Record<string, [number, number]> = {
+  Electronics: [80, 4_000],
+  Books: [150, 1_500],
+  'Home & Kitchen': [200, 6_000],
+  Outdoors: [150, 5_000],
+  Toys: [50, 2_000],
+  Clothing: [100, 1_500],
+  Beauty: [30, 600],
+  Sports: [100, 8_000],
+  Grocery: [50, 2_000],
+  Office: [20, 3_000],
+};
+
+/**
+ * The shipping weight of every seeded product, by id: within its category's range, skewed towards
+ * the light end and rounded to 10 g, from its own fixed-seed PRNG so it never disturbs the catalog's.
+ */
+export function generateCatalogWeights(products: SeedProduct[] = generateCatalog(), seed = WEIGHT_SEED): Map<string, number> {
+  const random = mulberry32(seed);
+  const weights = new Map<string, number>();
+  for (const product of products) {
+    const [low, high] = WEIGHT_GRAMS[product.category] ?? [100, 2_000];
+    const grams = low + (high - low) * random() ** 2;
+    weights.set(product.id, Math.max(10, Math.round(grams / 10) * 10));
+  }
+  return weights;
+}
+
+/**
+ * Sets the seeded products' weights in one statement; rows that are not seeded products keep the
+ * column default.
+ */
+export function catalogWeightStatements(weights: Map<string, number> = generateCatalogWeights()): Statement[] {
+  return [
+    {
+      sql:
+        'UPDATE products SET weight_grams = w.grams FROM unnest($1::text[], $2::int[]) AS w(id, grams) ' +
+        'WHERE products.id = w.id',
+      params: [[...weights.keys()], [...weights.values()]],
+    },
+  ];
 }
