@@ -52,7 +52,7 @@ function services(ctx: OrdersContext): OrderServices {
 }
 
 /** The owner sees their order, admins see every order; to anyone else it does not exist. */
-function visibleTo(identity: Identity, order: OrderRecord | null): OrderRecord | null {
+export function visibleTo(identity: Identity, order: OrderRecord | null): OrderRecord | null {
   if (!order) return null;
   if (identity.subject !== undefined && order.customerId === identity.subject) return order;
   return hasScope(identity, ADMIN_SCOPE) && identity.subject !== undefined ? order : null;

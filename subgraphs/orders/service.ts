@@ -7,6 +7,7 @@ import { ordersMigrations } from './migrations.js';
 import { itemsByOrderIds, ordersByIds } from './orderStore.js';
 import { startReleaseSweep } from './releaseSweep.js';
 import { ordersResolvers, type OrdersLoaders, type OrdersServices } from './resolvers.js';
+import { ordersRestRoutes } from './restRoutes.js';
 
 export const ordersSubgraph: SubgraphDefinition<OrdersLoaders, OrdersConfig, OrdersServices> = {
   name: 'orders',
@@ -24,6 +25,7 @@ export const ordersSubgraph: SubgraphDefinition<OrdersLoaders, OrdersConfig, Ord
     orderById: keyedLoader((ids) => ordersByIds(db, ids), (order) => order.id),
     itemsByOrderId: groupedLoader((ids) => itemsByOrderIds(db, ids), (item) => item.orderId),
   }),
+  routes: ordersRestRoutes,
   async background({ db, services, logger, config }) {
     const sweep = startReleaseSweep({
       db,

@@ -4,14 +4,13 @@ import type DataLoader from 'dataloader';
 import { graphQLErrorFor, userInputError } from '../../lib/errors.js';
 import {
   DateTimeScalar,
-  decodeCursor,
-  encodeCursor,
   keyedLoader,
   money,
   requireScope,
   type Db,
   type SubgraphContext,
 } from '../kit/index.js';
+import { ID_MAX_LENGTH, productsPage } from './catalogQueries.js';
 import {
   validateCreateInput,
   validateUpdateInput,
@@ -23,7 +22,6 @@ import {
   findProductsByIds,
   findProductsBySkus,
   insertProduct,
-  listProducts,
   updateProduct,
   type Product,
 } from './productStore.js';
@@ -44,8 +42,6 @@ export function createProductLoaders(db: Db): ProductLoaders {
 type Context = SubgraphContext<ProductLoaders>;
 
 export const WRITE_SCOPE = 'products:write';
-const PAGE_SIZE_MAX = 100;
-const ID_MAX_LENGTH = 128;
 
 export const productsResolvers = {
   DateTime: DateTimeScalar,
@@ -66,20 +62,9 @@ export const productsResolvers = {
       args: { first?: number | null; after?: string | null; category?: string | null },
       ctx: Context,
     ) => {
-      const first = args.first ?? 20;
-      if (first < 1 || first > PAGE_SIZE_MAX) {
-        throw userInputError(`"first" must be between 1 and ${PAGE_SIZE_MAX}`, { argument: 'first' });
-      }
-      const afterId = args.after != null ? String(decodeCursor(args.after, ['string'])[0]) : undefined;
-      const page = await listProducts(ctx.db, { first, afterId, category: args.category ?? undefined });
-      for (const product of page.products) ctx.loaders.productById.prime(product.id, product);
-      const edges = page.products.map((node) => ({ cursor: encodeCursor([node.id]), node }));
-      return {
-        edges,
-        nodes: page.products,
-        totalCount: page.totalCount,
-        pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.length ? edges[edges.length - 1].cursor : null },
-      };
+      const page = await productsPage(ctx.db, args);
+      for (const product of page.nodes) ctx.loaders.productById.prime(product.id, product);
+      return page;
     },
   },
 

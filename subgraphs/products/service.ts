@@ -4,6 +4,7 @@ import type { ProductsConfig } from './config.js';
 import { productsInternalRoutes } from './internalRoutes.js';
 import { productsMigrations } from './migrations.js';
 import { createProductLoaders, productsResolvers, type ProductLoaders } from './resolvers.js';
+import { productsRestRoutes } from './restRoutes.js';
 
 export const productsSubgraph: SubgraphDefinition<ProductLoaders, ProductsConfig> = {
   name: 'products',
@@ -11,7 +12,10 @@ export const productsSubgraph: SubgraphDefinition<ProductLoaders, ProductsConfig
   resolvers: productsResolvers,
   migrations: productsMigrations,
   createLoaders: (db) => createProductLoaders(db),
-  routes: productsInternalRoutes,
+  routes: (router, deps) => {
+    productsInternalRoutes(router, deps);
+    productsRestRoutes(router, deps);
+  },
 };
 
 export function startProducts(config: ProductsConfig, options?: StartSubgraphOptions) {

@@ -9,6 +9,7 @@ import { createIndexSync, startSyncLoop } from './indexSync.js';
 import { searchInternalRoutes } from './internalRoutes.js';
 import { searchMigrations } from './migrations.js';
 import { searchResolvers } from './resolvers.js';
+import { searchRestRoutes } from './restRoutes.js';
 
 /** What a running search instance shares between the sync loop and the rebuild route. */
 export interface SearchServices {
@@ -24,7 +25,10 @@ export const searchSubgraph: SubgraphDefinition<undefined, SearchConfig, SearchS
   services: ({ config }) => ({
     products: createProductsInternalClient({ baseUrl: config.productsUrl, token: config.internalToken }),
   }),
-  routes: searchInternalRoutes,
+  routes: (router, deps) => {
+    searchInternalRoutes(router, deps);
+    searchRestRoutes(router, deps);
+  },
   // Started without waiting for products: search answers from the index it has while products is away.
   background: async ({ config, db, logger, services }) =>
     startSyncLoop(createIndexSync(db, services.products), { intervalMs: config.syncIntervalMs, logger }),
