@@ -25,6 +25,17 @@ describe('loadGatewayConfig', () => {
         dedup: true,
       },
       operationLimits: { maxDepth: 15, maxAliases: 30, maxRootFields: 20, maxTokens: 5_000, maxCost: 25_000, defaultListSize: 10 },
+      // --- rate limit ---
+      rateLimit: {
+        enabled: true,
+        plans: {},
+        user: { ratePerSecond: 20, burst: 40, rateText: '20/s' },
+        anonymous: { ratePerSecond: 10, burst: 20, rateText: '10/s' },
+        keyPrefix: 'gateway:ratelimit',
+      },
+      trustProxy: false,
+      redisUrl: undefined,
+      // --- end of rate limit ---
       corsOrigins: [],
       corsCredentials: false,
       batching: false,

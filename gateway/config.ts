@@ -6,6 +6,11 @@ import { z } from 'zod';
 import { ConfigError, env, parseEnv } from '../lib/config.js';
 import type { OperationLimitsOptions } from './features/useOperationLimits.js';
 import type { SubgraphResilienceConfig } from './resilience/subgraphResilience.js';
+// --- rate limit ---
+import type { RateLimitConfig } from './rateLimit/limits.js';
+import { rateLimitConfig, rateLimitEnv } from './rateLimit/rateLimitConfig.js';
+import type { TrustProxySetting } from './rateLimit/trustProxy.js';
+// --- end of rate limit ---
 import { isHttpUrl } from './urls.js';
 
 export interface GatewayConfig {
@@ -34,6 +39,14 @@ export interface GatewayConfig {
   // --- end of subgraph resilience ---
   /** Hostile-operation limits (features/useOperationLimits). */
   operationLimits: Readonly<OperationLimitsOptions>;
+  // --- rate limit (gateway/rateLimit, features/useRateLimit) ---
+  /** Token buckets per API key plan / user / client IP and daily quotas per API key. */
+  rateLimit: Readonly<RateLimitConfig>;
+  /** express `trust proxy`: which hops may name the client in X-Forwarded-For. @default false */
+  trustProxy: TrustProxySetting;
+  /** Redis for state shared by every replica (rate limits, caches); absent: in-memory. @default undefined */
+  redisUrl?: string;
+  // --- end of rate limit ---
   // --- hostile input (the lead): CORS, batching, introspection, masking ---
   /** Origins allowed cross-origin (`*` for any); empty: same origin only. @default [] */
   corsOrigins: readonly string[];
@@ -139,6 +152,13 @@ const gatewayEnvSchema = z.object({
   GATEWAY_MAX_TOKENS: env.positiveInt(5_000),
   GATEWAY_MAX_COST: env.positiveInt(25_000),
   GATEWAY_DEFAULT_LIST_SIZE: env.positiveInt(10),
+  // --- rate limit ---
+  ...rateLimitEnv,
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\/\S+$/, 'must be a redis:// or rediss:// URL')
+    .optional(),
+  // --- end of rate limit ---
   // --- hostile input ---
   CORS_ORIGINS: z
     .string()
@@ -223,6 +243,11 @@ export function loadGatewayConfig(
       maxCost: values.GATEWAY_MAX_COST,
       defaultListSize: values.GATEWAY_DEFAULT_LIST_SIZE,
     }),
+    // --- rate limit ---
+    rateLimit: rateLimitConfig(values),
+    trustProxy: values.GATEWAY_TRUST_PROXY,
+    redisUrl: values.REDIS_URL,
+    // --- end of rate limit ---
     corsOrigins: Object.freeze([...values.CORS_ORIGINS]),
     corsCredentials: values.CORS_CREDENTIALS,
     batching: values.GATEWAY_BATCHING,

@@ -121,6 +121,8 @@ function gatewayEnv(extra: Record<string, string>) {
     SUBGRAPH_URLS: `catalog=${catalog.graphqlUrl},inventory=${inventory.graphqlUrl}`,
     SUPERGRAPH_WATCH: 'true',
     LOG_LEVEL: 'info',
+    // These tests poll the gateway fast; throttling has its own suite (rateLimit.int.test.ts).
+    RATE_LIMIT: 'false',
     ...extra,
   };
 }

@@ -20,6 +20,8 @@ import { useCors } from './features/useCors.js';
 import { useIdentity } from './features/useIdentity.js';
 import { maskErrorForProduction } from './errorMasking.js';
 import { useOperationLimits } from './features/useOperationLimits.js';
+import { useRateLimit } from './features/useRateLimit.js';
+import { createSharedRedis } from './redis.js';
 import { createSubgraphResilience } from './resilience/subgraphResilience.js';
 import { SubgraphDataSource } from './subgraphDataSource.js';
 import { createSubgraphHttp, type Fetcher } from './subgraphHttp.js';
@@ -69,6 +71,9 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
     const subgraphHttp = createSubgraphHttp({ timeoutMs: resilience.longestTimeoutMs });
     lifecycle.add('subgraph connections', () => subgraphHttp.close());
     const fetcher = options.fetcher ?? subgraphHttp.fetcher;
+    // One Redis connection (REDIS_URL) for the features that share state across replicas.
+    const redis = config.redisUrl ? createSharedRedis(config.redisUrl, logger) : undefined;
+    if (redis) lifecycle.add('redis', () => redis.close());
 
     // buildService is called for each subgraph of the first supergraph and for new or moved ones after a swap.
     // @apollo/gateway reads this switch from the environment only, when it is constructed.
@@ -86,6 +91,8 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
     const features: GatewayFeature[] = [
       useCors({ origins: config.corsOrigins, credentials: config.corsCredentials, maxAgeSeconds: 600 }),
       identity,
+      // After authentication: limits are counted per API key, user or client address.
+      ...(config.rateLimit.enabled ? [useRateLimit(config.rateLimit, { logger, redis })] : []),
       useOperationLimits(config.operationLimits),
       useGraphiQL({ endpoint: GRAPHQL_PATH, title: 'GraphQL IDE' }),
     ];
@@ -113,6 +120,8 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
     const buildContext = contextBuilder({ identity: identity.context });
     const app = express();
     app.disable('x-powered-by');
+    // Whether req.ip (the per-address rate-limit key) may come from X-Forwarded-For (GATEWAY_TRUST_PROXY).
+    app.set('trust proxy', config.trustProxy);
     app.use(requestLogging(logger));
     app.use(
       healthRoutes(() =>
@@ -218,6 +227,12 @@ function graphqlErrorHandler(logger: Logger) {
       res.end();
       return;
     }
-    res.status(appError.status).json({ errors: [{ message: appError.message, extensions: { code: appError.code } }] });
+    const extensions: Record<string, unknown> = { code: appError.code };
+    if (appError.details) extensions.details = appError.details;
+    if (appError.retryAfterSeconds !== undefined) {
+      extensions.retryAfterSeconds = appError.retryAfterSeconds;
+      res.setHeader('Retry-After', String(appError.retryAfterSeconds));
+    }
+    res.status(appError.status).json({ errors: [{ message: appError.message, extensions }] });
   };
 }

@@ -35,6 +35,8 @@ export function testPlatformEnv(database: TestDatabase, extra: Env = {}): Env {
     SEARCH_DB_CREDENTIAL: testSecret(),
     INTERNAL_SERVICE_TOKEN: testSecret(),
     SEARCH_SYNC_INTERVAL_MS: '200',
+    // Suites fire requests faster than any client would; throttling has its own suite (gateway/rateLimit.int.test.ts).
+    RATE_LIMIT: 'false',
     ...database.env,
     ...extra,
   };
