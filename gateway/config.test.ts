@@ -36,6 +36,16 @@ describe('loadGatewayConfig', () => {
       trustProxy: false,
       redisUrl: undefined,
       // --- end of rate limit ---
+      // --- REST routes, docs and header rules ---
+      restRoutes: [
+        { service: 'products', path: '/api/products' },
+        { service: 'search', path: '/api/search' },
+        { service: 'orders', path: '/api/orders' },
+      ],
+      restTimeoutMs: 10_000,
+      docs: true,
+      headerRules: undefined,
+      // --- end of REST routes, docs and header rules ---
       corsOrigins: [],
       corsCredentials: false,
       batching: false,

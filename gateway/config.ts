@@ -11,6 +11,10 @@ import type { RateLimitConfig } from './rateLimit/limits.js';
 import { rateLimitConfig, rateLimitEnv } from './rateLimit/rateLimitConfig.js';
 import type { TrustProxySetting } from './rateLimit/trustProxy.js';
 // --- end of rate limit ---
+// --- REST routes, docs and header rules ---
+import { restRoutesSchema, type RestRoute } from './features/useRestRoutes.js';
+import { HeaderRulesError, loadHeaderRulesFile, type HeaderRules } from './headerRules.js';
+// --- end of REST routes, docs and header rules ---
 import { isHttpUrl } from './urls.js';
 
 export interface GatewayConfig {
@@ -47,6 +51,16 @@ export interface GatewayConfig {
   /** Redis for state shared by every replica (rate limits, caches); absent: in-memory. @default undefined */
   redisUrl?: string;
   // --- end of rate limit ---
+  // --- REST routes, docs and header rules (features/useRestRoutes, useDocs, gateway/headerRules) ---
+  /** REST routes straight to the owning services, by gateway path prefix under /api. */
+  restRoutes: readonly RestRoute[];
+  /** Longest wait for a REST service's answer. @default 10000 */
+  restTimeoutMs: number;
+  /** Serve the documentation at /docs. @default true */
+  docs: boolean;
+  /** Header rules from HEADER_RULES_FILE, validated at start; absent: none. @default undefined */
+  headerRules?: HeaderRules;
+  // --- end of REST routes, docs and header rules ---
   // --- hostile input (the lead): CORS, batching, introspection, masking ---
   /** Origins allowed cross-origin (`*` for any); empty: same origin only. @default [] */
   corsOrigins: readonly string[];
@@ -159,6 +173,12 @@ const gatewayEnvSchema = z.object({
     .regex(/^rediss?:\/\/\S+$/, 'must be a redis:// or rediss:// URL')
     .optional(),
   // --- end of rate limit ---
+  // --- REST routes, docs and header rules ---
+  REST_ROUTES: restRoutesSchema,
+  REST_TIMEOUT_MS: env.positiveInt(10_000),
+  DOCS: env.bool(true),
+  HEADER_RULES_FILE: z.string().min(1).optional(),
+  // --- end of REST routes, docs and header rules ---
   // --- hostile input ---
   CORS_ORIGINS: z
     .string()
@@ -213,6 +233,15 @@ export function loadGatewayConfig(
     throw err instanceof ConfigError ? relabel(err, overrides) : err;
   }
   const production = values.NODE_ENV === 'production';
+  // --- REST routes, docs and header rules ---
+  let headerRules: HeaderRules | undefined;
+  try {
+    headerRules = values.HEADER_RULES_FILE ? loadHeaderRulesFile(values.HEADER_RULES_FILE) : undefined;
+  } catch (err) {
+    if (err instanceof HeaderRulesError) throw new ConfigError('gateway', err.problems.map((p) => `HEADER_RULES_FILE (${err.source}): ${p}`));
+    throw err;
+  }
+  // --- end of REST routes, docs and header rules ---
   return Object.freeze({
     port: values.GATEWAY_PORT,
     host: values.GATEWAY_HOST,
@@ -248,6 +277,12 @@ export function loadGatewayConfig(
     trustProxy: values.GATEWAY_TRUST_PROXY,
     redisUrl: values.REDIS_URL,
     // --- end of rate limit ---
+    // --- REST routes, docs and header rules ---
+    restRoutes: Object.freeze(values.REST_ROUTES.map((route) => Object.freeze(route))),
+    restTimeoutMs: values.REST_TIMEOUT_MS,
+    docs: values.DOCS,
+    headerRules,
+    // --- end of REST routes, docs and header rules ---
     corsOrigins: Object.freeze([...values.CORS_ORIGINS]),
     corsCredentials: values.CORS_CREDENTIALS,
     batching: values.GATEWAY_BATCHING,

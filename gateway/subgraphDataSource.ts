@@ -21,6 +21,7 @@ import type { ErrorCode } from '../lib/errors.js';
 import { identityToHeaders } from '../lib/identity.js';
 import { REQUEST_ID_HEADER, type Logger } from '../lib/logger.js';
 import type { GatewayContext } from './context.js';
+import type { SubgraphHeaderRules } from './headerRules.js';
 import { realClock, withRetries, type RetryOptions } from './resilience/retry.js';
 import type { SubgraphPolicy } from './resilience/subgraphResilience.js';
 import {
@@ -45,6 +46,8 @@ export interface SubgraphDataSourceOptions {
    */
   policy?: SubgraphPolicy;
   logger?: Logger;
+  /** Header rules for this subgraph (HEADER_RULES_FILE); the data source's own headers go over them. */
+  headerRules?: SubgraphHeaderRules;
 }
 
 type ProcessOptions = GraphQLDataSourceProcessOptions<GatewayContext>;
@@ -75,6 +78,7 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
   private readonly timeoutMs: number;
   private readonly policy?: SubgraphPolicy;
   private readonly logger?: Logger;
+  private readonly headerRules?: SubgraphHeaderRules;
 
   constructor(options: SubgraphDataSourceOptions) {
     this.name = options.name;
@@ -83,6 +87,7 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
     this.policy = options.policy;
     this.timeoutMs = options.policy?.timeoutMs ?? options.timeoutMs ?? 10_000;
     this.logger = options.logger;
+    this.headerRules = options.headerRules;
   }
 
   async process(options: ProcessOptions): Promise<GatewayGraphQLResponse> {
@@ -90,7 +95,7 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
     if (!request.query) throw new Error('Missing query');
     const incoming = 'incomingRequestContext' in options ? options.incomingRequestContext : undefined;
     const context = incoming?.context;
-    const headers = this.headersFor(request.http?.headers, context);
+    const headers = { ...this.headerRules?.request(incoming), ...this.headersFor(request.http?.headers, context) };
     const body = JSON.stringify({
       query: request.query,
       variables: request.variables,
@@ -113,6 +118,7 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
     }
     const response = this.responseFrom(reply, context?.requestId);
     if (incoming) restrictCachePolicy(incoming.overallCachePolicy, reply.headers.get('cache-control'));
+    this.headerRules?.response(reply.headers, incoming);
     return response;
   }
 
