@@ -25,6 +25,19 @@ describe('loadGatewayConfig', () => {
         dedup: true,
       },
       operationLimits: { maxDepth: 15, maxAliases: 30, maxRootFields: 20, maxTokens: 5_000, maxCost: 25_000, defaultListSize: 10 },
+      // --- authentication ---
+      authentication: {
+        jwtSecret: 'dev-only-jwt-secret-change-me',
+        jwtJwksUrl: undefined,
+        jwtIssuer: 'federated-api-platform',
+        jwtAudience: 'federated-api',
+        jwtAlgorithms: ['HS256'],
+        jwtClockToleranceSeconds: 30,
+        jwtJwksCooldownMs: 30_000,
+        apiKeys: [],
+        identitySigningSecret: 'dev-only-identity-signing-secret-change-me',
+      },
+      // --- end of authentication ---
       // --- rate limit ---
       rateLimit: {
         enabled: true,
@@ -95,7 +108,9 @@ describe('loadGatewayConfig', () => {
   });
 
   it('turns production on from NODE_ENV', () => {
-    expect(loadGatewayConfig({ NODE_ENV: 'production', INTROSPECTION: 'false' })).toMatchObject({
+    expect(
+      loadGatewayConfig({ NODE_ENV: 'production', INTROSPECTION: 'false', IDENTITY_SIGNING_SECRET: 'a-real-production-secret' }),
+    ).toMatchObject({
       production: true,
       introspection: false,
     });

@@ -5,6 +5,9 @@
 import { z } from 'zod';
 import { ConfigError, env, parseEnv } from '../lib/config.js';
 import type { OperationLimitsOptions } from './features/useOperationLimits.js';
+// --- authentication ---
+import { authenticationConfig, authenticationEnv, type AuthenticationConfig } from './auth/authenticationConfig.js';
+// --- end of authentication ---
 import type { SubgraphResilienceConfig } from './resilience/subgraphResilience.js';
 // --- rate limit ---
 import type { RateLimitConfig } from './rateLimit/limits.js';
@@ -43,6 +46,9 @@ export interface GatewayConfig {
   // --- end of subgraph resilience ---
   /** Hostile-operation limits (features/useOperationLimits). */
   operationLimits: Readonly<OperationLimitsOptions>;
+  // --- authentication (gateway/auth, features/useAuthentication) ---
+  authentication: Readonly<AuthenticationConfig>;
+  // --- end of authentication ---
   // --- rate limit (gateway/rateLimit, features/useRateLimit) ---
   /** Token buckets per API key plan / user / client IP and daily quotas per API key. */
   rateLimit: Readonly<RateLimitConfig>;
@@ -166,6 +172,9 @@ const gatewayEnvSchema = z.object({
   GATEWAY_MAX_TOKENS: env.positiveInt(5_000),
   GATEWAY_MAX_COST: env.positiveInt(25_000),
   GATEWAY_DEFAULT_LIST_SIZE: env.positiveInt(10),
+  // --- authentication ---
+  ...authenticationEnv,
+  // --- end of authentication ---
   // --- rate limit ---
   ...rateLimitEnv,
   REDIS_URL: z
@@ -233,6 +242,11 @@ export function loadGatewayConfig(
     throw err instanceof ConfigError ? relabel(err, overrides) : err;
   }
   const production = values.NODE_ENV === 'production';
+  // --- authentication ---
+  const authProblems: string[] = [];
+  const authentication = authenticationConfig(values, production, authProblems);
+  if (authProblems.length) throw new ConfigError('gateway', authProblems);
+  // --- end of authentication ---
   // --- REST routes, docs and header rules ---
   let headerRules: HeaderRules | undefined;
   try {
@@ -272,6 +286,9 @@ export function loadGatewayConfig(
       maxCost: values.GATEWAY_MAX_COST,
       defaultListSize: values.GATEWAY_DEFAULT_LIST_SIZE,
     }),
+    // --- authentication ---
+    authentication,
+    // --- end of authentication ---
     // --- rate limit ---
     rateLimit: rateLimitConfig(values),
     trustProxy: values.GATEWAY_TRUST_PROXY,

@@ -12,6 +12,7 @@ import { composeSupergraphConfig } from './compose.js';
 import { loadGatewayConfig } from './config.js';
 import { startGateway, type RunningGateway } from './server.js';
 import { startTestSupergraph, type TestSupergraph } from './testing/testSubgraphs.js';
+import { bearer } from './testing/testTokens.js';
 
 const logger = createLogger('gateway', 'silent');
 
@@ -90,20 +91,35 @@ describe('queries across subgraphs', () => {
     expect(entityCalls.length).toBeGreaterThan(0);
   });
 
-  it('forwards the caller identity and the request id to the subgraphs', async () => {
+  it('forwards the verified caller identity, signed, and the request id to the subgraphs', async () => {
     const before = supergraph.catalog.requests.length;
-    const { headers, body } = await graphql('{ caller { subject scopes requestId } product(id: "p2") { name } }', {
-      headers: { 'x-user-id': 'customer-7', 'x-user-scopes': 'orders:admin, products:write', 'x-request-id': 'req-identity-1' },
+    const { headers, body } = await graphql('{ caller { subject scopes requestId signatureError } product(id: "p2") { name } }', {
+      headers: { ...bearer('customer-7', ['orders:admin', 'products:write']), 'x-request-id': 'req-identity-1' },
     });
     expect(body.errors).toBeUndefined();
-    expect(body.data?.caller).toEqual({ subject: 'customer-7', scopes: 'orders:admin products:write', requestId: 'req-identity-1' });
+    expect(body.data?.caller).toEqual({
+      subject: 'customer-7',
+      scopes: 'orders:admin products:write',
+      requestId: 'req-identity-1',
+      signatureError: null,
+    });
     expect(headers.get('x-request-id')).toBe('req-identity-1');
     const catalogCall = supergraph.catalog.requests[before];
     expect(catalogCall.headers).toMatchObject({
-      'x-user-id': 'customer-7',
-      'x-user-scopes': 'orders:admin products:write',
+      'x-identity-subject': 'customer-7',
+      'x-identity-scopes': 'orders:admin products:write',
+      'x-identity-signature': expect.stringMatching(/^v1=[A-Za-z0-9_-]{43}$/),
       'x-request-id': 'req-identity-1',
     });
+    // The caller's token stays at the gateway.
+    expect(catalogCall.headers.authorization).toBeUndefined();
+  });
+
+  it('passes no identity a caller merely claims in headers', async () => {
+    const { body } = await graphql('{ caller { subject scopes signatureError } }', {
+      headers: { 'x-identity-subject': 'mallory', 'x-identity-scopes': 'orders:admin', 'x-user-id': 'mallory' },
+    });
+    expect(body.data?.caller).toEqual({ subject: null, scopes: null, signatureError: null });
   });
 
   it('makes up a request id when the caller sends none, and forwards that one', async () => {
@@ -346,7 +362,12 @@ describe('configuration at start', () => {
     const supergraphPath = path.join(dir, 'supergraph.graphql');
     await writeFile(supergraphPath, (await composeSupergraphConfig(supergraph.configPath)).supergraphSdl);
     const config = loadGatewayConfig(
-      gatewayEnv(supergraph.subgraphUrls, { SUPERGRAPH_PATH: supergraphPath, NODE_ENV: 'production', SUBGRAPH_TIMEOUT_MS: '300' }),
+      gatewayEnv(supergraph.subgraphUrls, {
+        SUPERGRAPH_PATH: supergraphPath,
+        NODE_ENV: 'production',
+        SUBGRAPH_TIMEOUT_MS: '300',
+        IDENTITY_SIGNING_SECRET: 'production-identity-signing-secret',
+      }),
     );
     const production = await startGateway(config, { logger });
     try {

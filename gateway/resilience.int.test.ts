@@ -9,6 +9,7 @@ import { createLogger } from '../lib/logger.js';
 import { loadGatewayConfig } from './config.js';
 import { startGateway, type RunningGateway } from './server.js';
 import { INVENTORY, startTestSubgraph, startTestSupergraph, type TestSubgraph, type TestSupergraph } from './testing/testSubgraphs.js';
+import { bearer } from './testing/testTokens.js';
 
 const logger = createLogger('gateway', 'silent');
 
@@ -290,7 +291,7 @@ describe('deduplication of identical concurrent reads', () => {
 
   it('makes separate calls for different identities, and nobody sees another caller\'s data', async () => {
     const query = '{ caller { subject } slow(ms: 300) }';
-    const asUser = (subject: string) => graphql(gateway, query, { 'x-user-id': subject });
+    const asUser = (subject: string) => graphql(gateway, query, bearer(subject));
     let results: Awaited<ReturnType<typeof graphql>>[] = [];
     const calls = await requestsDuring(supergraph.inventory, async () => {
       results = await Promise.all([asUser('ann'), asUser('bob'), asUser('ann'), asUser('bob'), graphql(gateway, query)]);

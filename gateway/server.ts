@@ -17,7 +17,7 @@ import { contextBuilder, type GatewayContext } from './context.js';
 import type { GatewayFeature } from './features/feature.js';
 import { useGraphiQL } from './features/useGraphiQL.js';
 import { useCors } from './features/useCors.js';
-import { useIdentity } from './features/useIdentity.js';
+import { useAuthentication } from './features/useAuthentication.js';
 import { maskErrorForProduction } from './errorMasking.js';
 import { useOperationLimits } from './features/useOperationLimits.js';
 import { useRateLimit } from './features/useRateLimit.js';
@@ -83,11 +83,31 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
       logger: apolloGatewayLogger(logger),
       buildService: ({ name, url }) => {
         const target = supergraph.routingUrlOf(name, url);
-        return new SubgraphDataSource({ name, url: target, fetcher, policy: resilience.policyFor(name), logger });
+        return new SubgraphDataSource({
+          name,
+          url: target,
+          fetcher,
+          policy: resilience.policyFor(name),
+          logger,
+          identitySigningSecret: config.authentication.identitySigningSecret,
+        });
       },
     });
 
-    const identity = useIdentity();
+    const { authentication: auth } = config;
+    const identity = useAuthentication({
+      jwt: {
+        secret: auth.jwtSecret,
+        jwksUrl: auth.jwtJwksUrl,
+        issuer: auth.jwtIssuer,
+        audience: auth.jwtAudience,
+        algorithms: auth.jwtAlgorithms,
+        clockToleranceSeconds: auth.jwtClockToleranceSeconds,
+        jwksCooldownMs: auth.jwtJwksCooldownMs,
+      },
+      apiKeys: auth.apiKeys,
+      logger,
+    });
     const features: GatewayFeature[] = [
       useCors({ origins: config.corsOrigins, credentials: config.corsCredentials, maxAgeSeconds: 600 }),
       identity,

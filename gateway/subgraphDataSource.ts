@@ -1,5 +1,6 @@
 /**
- * The one way the gateway calls a subgraph. It forwards the request id and the caller's identity,
+ * The one way the gateway calls a subgraph. It forwards the request id and the caller's identity
+ * (signed, lib/signedIdentity.ts),
  * gives every call a timeout, retries reads on transient failures (mutations are never retried: the
  * subgraph may have applied one even when its answer was lost), fails fast while the subgraph's
  * circuit is open, lets identical concurrent reads share one call, and turns every failure into a
@@ -15,10 +16,12 @@
  * It implements `process` itself rather than extending RemoteGraphQLDataSource's, which has no place
  * for a per-call timeout or for sharing one answer among several callers.
  */
+import { randomUUID } from 'node:crypto';
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { GraphQLError, Kind, parse, type DocumentNode } from 'graphql';
 import type { ErrorCode } from '../lib/errors.js';
-import { identityToHeaders } from '../lib/identity.js';
+import { anonymousIdentity } from '../lib/identity.js';
+import { PER_CALL_IDENTITY_HEADERS, signIdentityHeaders } from '../lib/signedIdentity.js';
 import { REQUEST_ID_HEADER, type Logger } from '../lib/logger.js';
 import type { GatewayContext } from './context.js';
 import type { SubgraphHeaderRules } from './headerRules.js';
@@ -48,6 +51,11 @@ export interface SubgraphDataSourceOptions {
   logger?: Logger;
   /** Header rules for this subgraph (HEADER_RULES_FILE); the data source's own headers go over them. */
   headerRules?: SubgraphHeaderRules;
+  /**
+   * Key of the identity headers the subgraphs verify (IDENTITY_SIGNING_SECRET); every call carries
+   * the caller's identity signed with it, an anonymous caller's too. Without one, no identity is sent.
+   */
+  identitySigningSecret?: string;
 }
 
 type ProcessOptions = GraphQLDataSourceProcessOptions<GatewayContext>;
@@ -79,6 +87,7 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
   private readonly policy?: SubgraphPolicy;
   private readonly logger?: Logger;
   private readonly headerRules?: SubgraphHeaderRules;
+  private readonly identitySigningSecret?: string;
 
   constructor(options: SubgraphDataSourceOptions) {
     this.name = options.name;
@@ -88,6 +97,7 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
     this.timeoutMs = options.policy?.timeoutMs ?? options.timeoutMs ?? 10_000;
     this.logger = options.logger;
     this.headerRules = options.headerRules;
+    this.identitySigningSecret = options.identitySigningSecret;
   }
 
   async process(options: ProcessOptions): Promise<GatewayGraphQLResponse> {
@@ -127,19 +137,25 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
     // e.g. apollo-federation-include-trace, set by the gateway when it traces the operation.
     if (incoming) for (const [name, value] of incoming) headers[name.toLowerCase()] = value;
     headers['content-type'] = 'application/json';
-    if (context?.requestId) headers[REQUEST_ID_HEADER] = context.requestId;
-    if (context?.identity) Object.assign(headers, identityToHeaders(context.identity));
+    // Calls outside a client request (Apollo's health check) get a request id of their own to sign.
+    const requestId = context?.requestId ?? randomUUID();
+    headers[REQUEST_ID_HEADER] = requestId;
+    if (this.identitySigningSecret) {
+      const identity = context?.identity ?? anonymousIdentity();
+      Object.assign(headers, signIdentityHeaders(identity, { secret: this.identitySigningSecret, requestId }));
+    }
     return headers;
   }
 
   /**
    * Who may share a call: same subgraph URL, same body (query, variables, operation name) and every
-   * header sent but the request id, so the caller's identity is always part of it.
+   * header sent but the request id and the signature's timestamp and MAC, which differ on every call;
+   * the signed identity itself (subject, scopes, API key) is always part of it.
    */
   private sharingKey(headers: Record<string, string>, body: string): string {
     let key = this.url;
     for (const name of Object.keys(headers).sort()) {
-      if (name !== REQUEST_ID_HEADER) key += `\n${name}: ${headers[name]}`;
+      if (name !== REQUEST_ID_HEADER && !PER_CALL_IDENTITY_HEADERS.includes(name)) key += `\n${name}: ${headers[name]}`;
     }
     return `${key}\n\n${body}`;
   }

@@ -1,38 +1,17 @@
 /**
- * The caller's identity as it travels from the gateway to the subgraphs. For now the gateway forwards
- * the caller's own headers; the front-door issue replaces their source with verified tokens and signs
- * them, without changing what subgraphs read.
+ * Who the caller is, as every service sees it: the gateway builds it from a verified bearer token
+ * and/or API key (gateway/auth), and hands it to the subgraphs in signed headers
+ * (lib/signedIdentity.ts), where resolvers read it as `ctx.identity`.
  */
-export const IDENTITY_HEADERS = { subject: 'x-user-id', scopes: 'x-user-scopes' } as const;
-
 export interface Identity {
-  /** The authenticated subject (customer id), absent for anonymous callers. */
+  /** The authenticated subject (the token's `sub`, or `apikey:<id>`), absent for anonymous callers. */
   subject?: string;
   scopes: string[];
   /** Set when a machine client authenticated with an API key: its id and usage plan. */
   apiKey?: { id: string; plan: string };
 }
 
-const SUBJECT_PATTERN = /^[A-Za-z0-9@._:|-]{1,128}$/;
-
-/** Reads identity headers; a malformed subject is treated as anonymous rather than trusted. */
-export function identityFromHeaders(headers: Record<string, string | string[] | undefined>): Identity {
-  const rawSubject = headers[IDENTITY_HEADERS.subject];
-  const rawScopes = headers[IDENTITY_HEADERS.scopes];
-  const subject = typeof rawSubject === 'string' && SUBJECT_PATTERN.test(rawSubject) ? rawSubject : undefined;
-  const scopes =
-    typeof rawScopes === 'string'
-      ? rawScopes
-          .split(/[\s,]+/)
-          .map((s) => s.trim())
-          .filter((s) => /^[A-Za-z0-9:._-]{1,64}$/.test(s))
-      : [];
-  return { subject, scopes };
-}
-
-export function identityToHeaders(identity: Identity): Record<string, string> {
-  const headers: Record<string, string> = {};
-  if (identity.subject) headers[IDENTITY_HEADERS.subject] = identity.subject;
-  if (identity.scopes.length) headers[IDENTITY_HEADERS.scopes] = identity.scopes.join(' ');
-  return headers;
+/** A caller who sent no credential. */
+export function anonymousIdentity(): Identity {
+  return { scopes: [] };
 }

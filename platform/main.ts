@@ -4,6 +4,8 @@
  */
 import { existsSync } from 'node:fs';
 import { closeOnSignals } from '../lib/lifecycle.js';
+import { devTokenHelp } from '../gateway/auth/devToken.js';
+import { loadGatewayConfig } from '../gateway/config.js';
 import { startPlatform } from './startPlatform.js';
 
 // A local .env (see .env.example) is read the way docker-compose reads it; real environment variables win.
@@ -29,8 +31,7 @@ try {
       `    curl -s ${gateway}/graphql -H 'content-type: application/json' \\`,
       `      -d '{"query":"{ products(first: 3) { totalCount nodes { id name price { formatted } } } }"}'`,
       '',
-      '  Acting as a customer: send the headers  x-user-id: alice  and  x-user-scopes: orders:admin products:write',
-      '  (development identity; verified tokens replace it in a later release).',
+      ...(await devTokenHelp(loadGatewayConfig(platform.env).authentication, gateway)),
       '',
     ].join('\n') + '\n',
   );

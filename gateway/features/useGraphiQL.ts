@@ -8,7 +8,6 @@ import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import type { Request, RequestHandler } from 'express';
-import { IDENTITY_HEADERS } from '../../lib/identity.js';
 import type { GatewayFeature } from './feature.js';
 
 export interface GraphiQLFeatureOptions {
@@ -95,11 +94,11 @@ function prefersHtml(req: Request): boolean {
 }
 
 function defaultQuery(): string {
-  const example = JSON.stringify({ [IDENTITY_HEADERS.subject]: 'customer-1', [IDENTITY_HEADERS.scopes]: 'orders:admin' });
   return [
     '# Write a query and run it with Ctrl+Enter (or the run button).',
-    '# To call as a user, open "Headers" below and send, for example:',
-    `#   ${example}`,
+    '# To call as a user, get a token (npm run token -- --sub alice --scope orders:write),',
+    '# open "Headers" below and send:',
+    '#   {"Authorization": "Bearer <the token>"}',
     '',
     'query {',
     '  __typename',

@@ -14,7 +14,12 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
 import express from 'express';
 import { parse } from 'graphql';
+import { devSecret } from '../../lib/config.js';
 import { listen } from '../../lib/httpServer.js';
+import { verifyIdentityHeaders } from '../../lib/signedIdentity.js';
+
+/** The key the test subgraphs verify identity headers with: the gateway's default outside production. */
+export const TEST_SUBGRAPH_IDENTITY_SECRET = devSecret('identity-signing');
 
 export interface RecordedRequest {
   headers: Record<string, string | string[] | undefined>;
@@ -183,11 +188,14 @@ type Product @key(fields: "id") {
   id: ID!
   stock: Int!
 }
-"""What this subgraph received from the gateway, for tests."""
+"""What this subgraph received from the gateway, for tests: the identity only when its signature verifies."""
 type Caller {
   subject: String
   scopes: String
   requestId: String
+  apiKeyPlan: String
+  "Why the identity headers did not verify, or null."
+  signatureError: String
 }
 type Query {
   caller: Caller!
@@ -197,11 +205,21 @@ type Query {
 `,
   resolvers: {
     Query: {
-      caller: (_: unknown, __: unknown, context: TestSubgraphContext) => ({
-        subject: context.headers['x-user-id'] ?? null,
-        scopes: context.headers['x-user-scopes'] ?? null,
-        requestId: context.headers['x-request-id'] ?? null,
-      }),
+      caller: (_: unknown, __: unknown, context: TestSubgraphContext) => {
+        const requestId = typeof context.headers['x-request-id'] === 'string' ? context.headers['x-request-id'] : null;
+        const verified = verifyIdentityHeaders(context.headers, {
+          secret: TEST_SUBGRAPH_IDENTITY_SECRET,
+          requestId: requestId ?? '',
+        });
+        const identity = verified.ok ? verified.identity : undefined;
+        return {
+          subject: identity?.subject ?? null,
+          scopes: identity?.scopes.length ? identity.scopes.join(' ') : null,
+          requestId,
+          apiKeyPlan: identity?.apiKey?.plan ?? null,
+          signatureError: verified.ok ? null : verified.reason,
+        };
+      },
       slow: (_: unknown, { ms }: { ms: number }) => new Promise((resolve) => setTimeout(() => resolve(ms), ms)),
     },
     Product: {

@@ -15,6 +15,10 @@ export interface SubgraphBaseConfig {
   dbCredential: string;
   /** Token services present to each other's /internal routes. */
   internalToken: string;
+  /** Key of the identity headers the gateway signs (IDENTITY_SIGNING_SECRET, the gateway's too). */
+  identitySigningSecret: string;
+  /** How old a gateway signature may be, in ms (IDENTITY_MAX_AGE_MS). @default 60000 */
+  identityMaxAgeMs: number;
   logLevel: string;
   production: boolean;
 }
@@ -36,13 +40,15 @@ export function subgraphEnvSchema<E extends z.ZodRawShape>(service: string, defa
       [`${P}_DB_CREDENTIAL`]: z.string().min(16, 'must be at least 16 characters').default(devSecret(`${service}-db`)),
       DB_PROXY_URL: z.string().url().default('http://127.0.0.1:4010'),
       INTERNAL_SERVICE_TOKEN: z.string().min(16, 'must be at least 16 characters').default(devSecret('internal')),
+      IDENTITY_SIGNING_SECRET: z.string().min(16, 'must be at least 16 characters').default(devSecret('identity-signing')),
+      IDENTITY_MAX_AGE_MS: env.positiveInt(60_000),
       LOG_LEVEL: env.logLevel(),
       NODE_ENV: z.string().default('development'),
       ...extra,
     })
     .superRefine((value: Record<string, unknown>, ctx) => {
       if (value.NODE_ENV !== 'production') return;
-      for (const key of [`${P}_DB_CREDENTIAL`, 'INTERNAL_SERVICE_TOKEN']) {
+      for (const key of [`${P}_DB_CREDENTIAL`, 'INTERNAL_SERVICE_TOKEN', 'IDENTITY_SIGNING_SECRET']) {
         if (isDevSecret(String(value[key]))) {
           ctx.addIssue({ code: 'custom', path: [key], message: 'must be set to a real secret in production' });
         }
@@ -59,6 +65,8 @@ export function toBaseConfig(service: string, values: Record<string, unknown>): 
     dbProxyUrl: values.DB_PROXY_URL as string,
     dbCredential: values[`${P}_DB_CREDENTIAL`] as string,
     internalToken: values.INTERNAL_SERVICE_TOKEN as string,
+    identitySigningSecret: values.IDENTITY_SIGNING_SECRET as string,
+    identityMaxAgeMs: values.IDENTITY_MAX_AGE_MS as number,
     logLevel: values.LOG_LEVEL as string,
     production: values.NODE_ENV === 'production',
   };

@@ -1,20 +1,22 @@
 /**
  * The subgraph kit's one entry point: a subgraph is a definition (schema, resolvers, migrations,
  * services, loaders, internal routes, background work) and startSubgraph() wires the rest the same way for
- * every service: @apollo/subgraph on express 5, the proxy client, migrations, identity context,
+ * every service: @apollo/subgraph on express 5, the proxy client, migrations, the identity the gateway
+ * signed (requests to /graphql without a valid gateway signature get 401),
  * per-request DataLoaders, JSON logs, /health and /ready, error masking and ordered teardown.
  */
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
-import express, { type Router } from 'express';
-import type { DocumentNode, GraphQLFormattedError } from 'graphql';
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import { Kind, parse, type DocumentNode, type GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { AppError, isErrorCode } from '../../lib/errors.js';
 import { errorHandler, healthRoutes, jsonBody, listen, notFoundHandler } from '../../lib/httpServer.js';
-import { identityFromHeaders, type Identity } from '../../lib/identity.js';
+import type { Identity } from '../../lib/identity.js';
+import { verifyIdentityHeaders } from '../../lib/signedIdentity.js';
 import { Lifecycle } from '../../lib/lifecycle.js';
 import { createLogger, requestIdOf, requestLogging, type Logger } from '../../lib/logger.js';
 import type { SubgraphBaseConfig } from './config.js';
@@ -145,6 +147,8 @@ export async function startSubgraph<
         ...definition.readiness?.(deps),
       }),
     );
+    // Public REST (the gateway's /api routes) takes the caller's identity from the gateway like /graphql.
+    app.use('/api', requireGatewaySignature(config, logger, 'rest'));
     if (definition.routes) {
       const router = express.Router();
       router.use(jsonBody('1mb'));
@@ -154,13 +158,14 @@ export async function startSubgraph<
     app.use(
       '/graphql',
       jsonBody('1mb'),
+      requireGatewaySignature(config, logger, 'graphql'),
       expressMiddleware(server, {
         context: async ({ req }) => {
           const requestId = req.requestId ?? requestIdOf(req);
           const requestDb = db.forRequest(requestId);
           return {
             requestId,
-            identity: identityFromHeaders(req.headers),
+            identity: req.identity ?? { scopes: [] },
             db: requestDb,
             loaders: (definition.createLoaders?.(requestDb, deps) ?? undefined) as Loaders,
             services,
@@ -191,6 +196,66 @@ export async function startSubgraph<
   } catch (err) {
     await lifecycle.close();
     throw err;
+  }
+}
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    /** The identity the gateway signed for this request (subgraph kit). */
+    identity?: Identity;
+  }
+}
+
+/**
+ * Only the gateway may call /graphql and /api: its signature over the identity headers must match
+ * and be recent. Without one, a caller could claim any identity, so it gets 401 and no data. The one
+ * exception is `{ _service { sdl } }` alone: the schema, not data, which composition tools
+ * (`npm run compose` with subgraph_url, rover) read from the subgraph itself.
+ */
+export function requireGatewaySignature(config: SubgraphBaseConfig, logger: Logger, shape: 'graphql' | 'rest') {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const verified = verifyIdentityHeaders(req.headers, {
+      secret: config.identitySigningSecret,
+      requestId: req.requestId ?? requestIdOf(req),
+      maxAgeMs: config.identityMaxAgeMs,
+    });
+    if (verified.ok) {
+      req.identity = verified.identity;
+      next();
+      return;
+    }
+    if (shape === 'graphql' && asksOnlyForSdl(req)) {
+      req.identity = { scopes: [] };
+      next();
+      return;
+    }
+    logger.warn({ reqId: req.requestId, reason: verified.reason }, 'request refused: not signed by the gateway');
+    const message = `Unauthenticated: ${verified.reason}; call this API through the gateway`;
+    res
+      .status(401)
+      .json(shape === 'graphql' ? { errors: [{ message, extensions: { code: 'UNAUTHENTICATED' } }] } : new AppError('UNAUTHENTICATED', message).toBody());
+  };
+}
+
+function asksOnlyForSdl(req: Request): boolean {
+  const body = req.body as { query?: unknown } | undefined;
+  const query = typeof body?.query === 'string' ? body.query : typeof req.query.query === 'string' ? req.query.query : undefined;
+  if (!query || query.length > 1_000) return false;
+  try {
+    const document = parse(query);
+    return document.definitions.every(
+      (definition) =>
+        definition.kind === Kind.OPERATION_DEFINITION &&
+        definition.operation === 'query' &&
+        definition.selectionSet.selections.every(
+          (selection) =>
+            selection.kind === Kind.FIELD &&
+            (selection.name.value === '__typename' ||
+              (selection.name.value === '_service' && selection.alias === undefined && !selection.arguments?.length)),
+        ),
+    );
+  } catch {
+    return false;
   }
 }
 

@@ -5,9 +5,11 @@
 import { parse } from 'graphql';
 import { testSecret } from '../../tests/support/testDatabase.js';
 import { startTestDbProxy, type TestDbProxy } from '../../tests/support/testDbProxy.js';
+import { signedIdentityHeaders } from './testing.js';
 import { startSubgraph, type SubgraphBaseConfig, type SubgraphContext, type SubgraphDefinition } from './index.js';
 
 let proxy: TestDbProxy;
+const IDENTITY_SECRET = testSecret();
 
 beforeAll(async () => {
   proxy = await startTestDbProxy(['kit']);
@@ -25,6 +27,8 @@ function config(): SubgraphBaseConfig {
     dbProxyUrl: proxy.url,
     dbCredential: proxy.credentials.kit,
     internalToken: testSecret(),
+    identitySigningSecret: IDENTITY_SECRET,
+    identityMaxAgeMs: 60_000,
     logLevel: 'silent',
     production: false,
   };
@@ -79,7 +83,7 @@ function definition(name: string, events: string[], url: () => string): Subgraph
 async function next(graphqlUrl: string): Promise<string> {
   const response = await fetch(graphqlUrl, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...signedIdentityHeaders({}, IDENTITY_SECRET) },
     body: JSON.stringify({ query: '{ next }' }),
   });
   return ((await response.json()) as { data: { next: string } }).data.next;

@@ -14,6 +14,8 @@ import { startProducts } from '../products/service.js';
 import { loadOrdersConfig } from './config.js';
 import { startReleaseSweep } from './releaseSweep.js';
 import { startOrders } from './service.js';
+import type { Identity } from '../../lib/identity.js';
+import { signedIdentityHeaders } from '../kit/testing.js';
 
 type Running = { url: string; graphqlUrl?: string; close(): Promise<void> };
 
@@ -31,8 +33,11 @@ class RecordingAgent extends Agent {
   }
 }
 
-const ADMIN = { 'x-user-id': 'ops', 'x-user-scopes': 'orders:admin' };
-const as = (subject: string): Record<string, string> => ({ 'x-user-id': subject });
+/** Who calls, signed as the gateway signs it (the subgraphs answer nothing else), and the request id it signs. */
+type Caller = Partial<Identity> & { requestId?: string };
+const identitySecret = testSecret();
+const ADMIN: Caller = { subject: 'ops', scopes: ['orders:admin'] };
+const as = (subject: string): Caller => ({ subject });
 
 let dbProxy: TestDbProxy;
 let products: Running & { graphqlUrl: string };
@@ -60,6 +65,7 @@ beforeAll(async () => {
     NODE_ENV: 'test',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     INTERNAL_SERVICE_TOKEN: testSecret(),
+    IDENTITY_SIGNING_SECRET: identitySecret,
     PRODUCTS_PORT: '0',
     PRODUCTS_HOST: '127.0.0.1',
     PRODUCTS_DB_CREDENTIAL: credentials.products,
@@ -101,11 +107,11 @@ async function gql<T = any>(
   url: string,
   query: string,
   variables: Record<string, unknown> = {},
-  headers: Record<string, string> = {},
+  { requestId, ...identity }: Caller = {},
 ): Promise<{ data?: T; errors?: { message: string; extensions?: { code?: string } }[] }> {
   const response = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
+    headers: { 'content-type': 'application/json', ...signedIdentityHeaders(identity, identitySecret, { requestId }) },
     body: JSON.stringify({ query, variables }),
   });
   return (await response.json()) as any;
@@ -118,7 +124,7 @@ async function createProduct(stock: number, priceCents: number, currency = 'USD'
     products.graphqlUrl,
     `mutation($input: CreateProductInput!) { createProduct(input: $input) { id } }`,
     { input: { sku, name: `Test product ${sku}`, description: 'for order tests', category: 'test', priceCents, currency, stock } },
-    { 'x-user-id': 'catalog-admin', 'x-user-scopes': 'products:write' },
+    { subject: 'catalog-admin', scopes: ['products:write'] },
   );
   expect(result.errors).toBeUndefined();
   return result.data!.createProduct.id;
@@ -129,7 +135,7 @@ async function updateProduct(id: string, input: Record<string, unknown>): Promis
     products.graphqlUrl,
     `mutation($id: ID!, $input: UpdateProductInput!) { updateProduct(id: $id, input: $input) { id } }`,
     { id, input },
-    { 'x-user-id': 'catalog-admin', 'x-user-scopes': 'products:write' },
+    { subject: 'catalog-admin', scopes: ['products:write'] },
   );
   expect(result.errors).toBeUndefined();
 }
@@ -166,12 +172,12 @@ function cancelOrder(customer: string, id: string, url = orders.graphqlUrl) {
   );
 }
 
-function updateStatus(id: string, status: string, headers: Record<string, string> = ADMIN) {
+function updateStatus(id: string, status: string, caller: Caller = ADMIN) {
   return gql<{ updateOrderStatus: { id: string; status: string } }>(
     orders.graphqlUrl,
     `mutation($id: ID!, $status: OrderStatus!) { updateOrderStatus(id: $id, status: $status) { id status } }`,
     { id, status },
-    headers,
+    caller,
   );
 }
 
@@ -446,7 +452,7 @@ describe('listing', () => {
       orders.graphqlUrl,
       `{ myOrders(first: 50) { totalCount nodes { id items { quantity product { id } lineTotal { amountCents } } } } }`,
       {},
-      { ...as(customer), 'x-request-id': 'list-50-orders' },
+      { ...as(customer), requestId: 'list-50-orders' },
     );
     expect(result.errors).toBeUndefined();
     expect(result.data.myOrders.nodes).toHaveLength(50);
@@ -464,7 +470,7 @@ describe('listing', () => {
       orders.graphqlUrl,
       `query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Order { id items { quantity } } } }`,
       { reps },
-      { ...as(customer), 'x-request-id': 'resolve-10-orders' },
+      { ...as(customer), requestId: 'resolve-10-orders' },
     );
     expect(result.data._entities.map((o: { id: string }) => o.id)).toEqual(placedIds.slice(0, 10));
     // One statement for the orders, one for all their items.

@@ -4,18 +4,21 @@
  */
 import { testSecret } from '../../tests/support/testDatabase.js';
 import { startTestDbProxy, type TestDbProxy } from '../../tests/support/testDbProxy.js';
+import type { Identity } from '../../lib/identity.js';
 import { createDbClient, migrate, type RunningSubgraph } from '../kit/index.js';
+import { signedIdentityHeaders } from '../kit/testing.js';
 import { loadProductsConfig } from './config.js';
 import { productsMigrations } from './migrations.js';
 import { generateCatalog, generateCatalogWeights, SEED_PRODUCT_COUNT } from './seedCatalog.js';
 import { startProducts } from './service.js';
 
 const token = testSecret();
+const identitySecret = testSecret();
 let proxy: TestDbProxy;
 let products: RunningSubgraph;
 
 const catalog = generateCatalog();
-const WRITER = { 'x-user-id': 'editor', 'x-user-scopes': 'products:write' };
+const WRITER: Partial<Identity> = { subject: 'editor', scopes: ['products:write'] };
 
 beforeAll(async () => {
   proxy = await startTestDbProxy(['products', 'products_copy', 'products_upgrade']);
@@ -34,6 +37,7 @@ function productsConfig(credential: string) {
     PRODUCTS_DB_CREDENTIAL: credential,
     DB_PROXY_URL: proxy.url,
     INTERNAL_SERVICE_TOKEN: token,
+    IDENTITY_SIGNING_SECRET: identitySecret,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     NODE_ENV: 'test',
   });
@@ -42,12 +46,13 @@ function productsConfig(credential: string) {
 async function graphql<T = any>(
   query: string,
   variables: Record<string, unknown> = {},
-  headers: Record<string, string> = {},
+  identity: Partial<Identity> = {},
   url = products.graphqlUrl,
 ): Promise<{ data?: T; errors?: { message: string; extensions?: any }[] }> {
+  // Signed as the gateway signs it: the subgraph answers nothing else.
   const response = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
+    headers: { 'content-type': 'application/json', ...signedIdentityHeaders(identity, identitySecret) },
     body: JSON.stringify({ query, variables }),
   });
   return (await response.json()) as any;
@@ -220,7 +225,7 @@ describe('mutations', () => {
   it('createProduct needs a signed-in caller with products:write', async () => {
     const anonymous = await graphql(CREATE, { input: newProductInput() });
     expect(anonymous.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
-    const reader = await graphql(CREATE, { input: newProductInput() }, { 'x-user-id': 'reader' });
+    const reader = await graphql(CREATE, { input: newProductInput() }, { subject: 'reader' });
     expect(reader.errors?.[0].extensions?.code).toBe('FORBIDDEN');
     expect(reader.errors?.[0].message).toMatch(/products:write/);
   });
@@ -290,7 +295,7 @@ describe('mutations', () => {
 
   it('updateProduct: scope, unknown id, empty input and bad values', async () => {
     const created = await createProduct();
-    const forbidden = await graphql(UPDATE, { id: created.id, input: { stock: 1 } }, { 'x-user-id': 'reader' });
+    const forbidden = await graphql(UPDATE, { id: created.id, input: { stock: 1 } }, { subject: 'reader' });
     expect(forbidden.errors?.[0].extensions?.code).toBe('FORBIDDEN');
     const anonymous = await graphql(UPDATE, { id: created.id, input: { stock: 1 } });
     expect(anonymous.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');

@@ -13,10 +13,13 @@ import { generateCatalog } from '../products/seedCatalog.js';
 import { startProducts } from '../products/service.js';
 import { loadSearchConfig } from './config.js';
 import { startSearch } from './service.js';
+import type { Identity } from '../../lib/identity.js';
+import { signedIdentityHeaders } from '../kit/testing.js';
 
 const token = testSecret();
+const identitySecret = testSecret();
 const catalog = generateCatalog();
-const WRITER = { 'x-user-id': 'editor', 'x-user-scopes': 'products:write' };
+const WRITER: Partial<Identity> = { subject: 'editor', scopes: ['products:write'] };
 
 let proxy: TestDbProxy;
 let products: RunningSubgraph;
@@ -31,6 +34,7 @@ function searchEnv(extra: Record<string, string> = {}) {
     DB_PROXY_URL: proxy.url,
     PRODUCTS_URL: products.url,
     INTERNAL_SERVICE_TOKEN: token,
+    IDENTITY_SIGNING_SECRET: identitySecret,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     NODE_ENV: 'test',
     ...extra,
@@ -46,6 +50,7 @@ beforeAll(async () => {
       PRODUCTS_DB_CREDENTIAL: proxy.credentials.products,
       DB_PROXY_URL: proxy.url,
       INTERNAL_SERVICE_TOKEN: token,
+    IDENTITY_SIGNING_SECRET: identitySecret,
       LOG_LEVEL: 'silent',
       NODE_ENV: 'test',
     }),
@@ -75,10 +80,11 @@ const SEARCH = `query Search($query: String!, $first: Int, $category: String) {
   }
 }`;
 
-async function graphql(url: string, query: string, variables: Record<string, unknown> = {}, headers = {}) {
+async function graphql(url: string, query: string, variables: Record<string, unknown> = {}, identity: Partial<Identity> = {}) {
+  // Signed as the gateway signs it: the subgraphs answer nothing else.
   const response = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
+    headers: { 'content-type': 'application/json', ...signedIdentityHeaders(identity, identitySecret) },
     body: JSON.stringify({ query, variables }),
   });
   return { status: response.status, ...((await response.json()) as { data?: any; errors?: any[] }) };
@@ -313,6 +319,7 @@ describe('rebuilding the index', () => {
       SEARCH_DB_CREDENTIAL: proxy.credentials.search,
       PRODUCTS_URL: products.url,
       INTERNAL_SERVICE_TOKEN: token,
+    IDENTITY_SIGNING_SECRET: identitySecret,
     });
     expect(output).toMatch(/indexed \d+ products/);
     expect(output).toMatch(/done: \d+ documents indexed, 1 stale documents removed/);

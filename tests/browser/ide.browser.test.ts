@@ -9,6 +9,7 @@ import { createLogger } from '../../lib/logger.js';
 import { loadGatewayConfig } from '../../gateway/config.js';
 import { startGateway, type RunningGateway } from '../../gateway/server.js';
 import { startTestSupergraph, type TestSupergraph } from '../../gateway/testing/testSubgraphs.js';
+import { bearer } from '../../gateway/testing/testTokens.js';
 
 const chromiumPath = [process.env.CHROMIUM_PATH, '/usr/bin/chromium'].find((p): p is string => !!p && existsSync(p));
 if (!chromiumPath) console.warn('skipped: no Chromium found (set CHROMIUM_PATH or install chromium)');
@@ -119,7 +120,7 @@ describeWithChromium('the GraphQL IDE at GET /graphql', () => {
 
   it('sends the headers typed in the Headers tab (Ctrl+Enter to run)', async () => {
     await page.getByRole('button', { name: 'Headers', exact: true }).click();
-    await typeInto(HEADERS_EDITOR, '{"x-user-id": "ide-user-1"}');
+    await typeInto(HEADERS_EDITOR, JSON.stringify({ Authorization: bearer('ide-user-1').authorization }));
     await typeInto(QUERY_EDITOR, '{ caller { subject } }');
     await page.keyboard.press('ControlOrMeta+Enter');
     expect(await resultContaining('ide-user-1')).toEqual({ data: { caller: { subject: 'ide-user-1' } } });

@@ -3,7 +3,12 @@
  * on PGlite (a template copy) or on the real PostgreSQL at TEST_DATABASE_URL.
  */
 import { startPlatform, type Env, type RunningPlatform } from '../../platform/startPlatform.js';
+import { bearer } from '../../gateway/testing/testTokens.js';
 import { createTestDatabase, testSecret, type TestDatabase } from './testDatabase.js';
+
+/** The test platform's token secret (JWT_SECRET) and identity signing secret, one per test file. */
+export const TEST_JWT_SECRET = testSecret();
+export const TEST_IDENTITY_SIGNING_SECRET = testSecret();
 
 export interface TestPlatform extends RunningPlatform {
   database: TestDatabase;
@@ -34,6 +39,8 @@ export function testPlatformEnv(database: TestDatabase, extra: Env = {}): Env {
     ORDERS_DB_CREDENTIAL: testSecret(),
     SEARCH_DB_CREDENTIAL: testSecret(),
     INTERNAL_SERVICE_TOKEN: testSecret(),
+    JWT_SECRET: TEST_JWT_SECRET,
+    IDENTITY_SIGNING_SECRET: TEST_IDENTITY_SIGNING_SECRET,
     SEARCH_SYNC_INTERVAL_MS: '200',
     // Suites fire requests faster than any client would; throttling has its own suite (gateway/rateLimit.int.test.ts).
     RATE_LIMIT: 'false',
@@ -69,7 +76,10 @@ export async function startTestPlatform(extra: Env = {}): Promise<TestPlatform> 
   }) as TestPlatform;
 }
 
-/** Identity headers for a customer (the development identity the gateway forwards). */
+/**
+ * The Authorization header of a signed-in customer: an HS256 token (valid for an hour) for the test
+ * platform's JWT_SECRET and the default issuer and audience, verified by the gateway like any other.
+ */
 export function as(subject: string, ...scopes: string[]): Record<string, string> {
-  return { 'x-user-id': subject, ...(scopes.length ? { 'x-user-scopes': scopes.join(' ') } : {}) };
+  return bearer(subject, scopes, TEST_JWT_SECRET);
 }
