@@ -19,6 +19,7 @@ import { useGraphiQL } from './features/useGraphiQL.js';
 import { useCors } from './features/useCors.js';
 import { useAuthentication } from './features/useAuthentication.js';
 import { maskErrorForProduction } from './errorMasking.js';
+import { withResponseKeyGuard } from './responseKeyGuard.js';
 import { useOperationLimits } from './features/useOperationLimits.js';
 import { useRateLimit } from './features/useRateLimit.js';
 import { createSharedRedis } from './redis.js';
@@ -117,7 +118,8 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
       useGraphiQL({ endpoint: GRAPHQL_PATH, title: 'GraphQL IDE' }),
     ];
     const server = new ApolloServer<GatewayContext>({
-      gateway,
+      // The guard keeps client aliases from colliding with fields the planner adds (see responseKeyGuard.ts).
+      gateway: withResponseKeyGuard(gateway),
       logger,
       introspection: config.introspection,
       includeStacktraceInErrorResponses: !config.production,
@@ -221,7 +223,7 @@ function limitBatches(enabled: boolean, max: number) {
       return;
     }
     if (!enabled) {
-      next(new AppError('BAD_REQUEST', 'Batched operations are not enabled: send one operation per request'));
+      next(new AppError('BAD_REQUEST', 'Operation batching is not enabled: send one operation per request'));
     } else if (req.body.length === 0 || req.body.length > max) {
       next(new AppError('BAD_REQUEST', `A batch holds 1 to ${max} operations; this one has ${req.body.length}`));
     } else {

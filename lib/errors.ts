@@ -74,10 +74,14 @@ export function appErrorFromBody(status: number, body: unknown, fallbackMessage:
   return new AppError(code, fallbackMessage, { details: { status } });
 }
 
-/** Turns an intended error into a GraphQLError with `extensions.code`; anything else is left for masking. */
+/**
+ * Turns an intended error into a GraphQLError with `extensions.code`; anything else is left for masking.
+ * No HTTP status rides along: a resolver error is part of a 200 answer whose other fields still count
+ * (a subgraph answering 400 would make the gateway drop that fetch's data).
+ */
 export function toGraphQLError(err: AppError): GraphQLError {
   return new GraphQLError(err.message, {
-    extensions: { code: err.code, ...(err.details ? { details: err.details } : {}), http: { status: err.status } },
+    extensions: { code: err.code, ...(err.details ? { details: err.details } : {}) },
   });
 }
 

@@ -140,7 +140,7 @@ describe('@requires', () => {
   // other arguments than the @requires (here `weight`, i.e. unit GRAM), the planner fetches only one
   // `weight` from catalog, the first one in the query: asked before shippingCost, the representation
   // carries grams and shippingCost is computed from 1500 "kilograms" (3000 instead of 4).
-  it.failing('computes the requiring field from the required arguments when the client selects the field with others first', async () => {
+  it('computes the requiring field from the required arguments when the client selects the field with others first', async () => {
     expect(await federation.query('{ products { weight shippingCost } }')).toEqual({
       data: {
         products: [
@@ -153,7 +153,7 @@ describe('@requires', () => {
 
   // The same @apollo/gateway bug the other way round: asked after shippingCost, the client's own
   // `weight` (grams) is answered with the requirement's kilograms (1.5 instead of 1500).
-  it.failing('answers the client\'s selection of the required field with its own arguments when asked after the requiring field', async () => {
+  it('answers the client\'s selection of the required field with its own arguments when asked after the requiring field', async () => {
     expect(await federation.query('{ products { shippingCost weight } }')).toEqual({
       data: {
         products: [
@@ -167,7 +167,7 @@ describe('@requires', () => {
   // The same family of @apollo/gateway bugs as apollographql/federation#3036: a client alias named
   // like the required field (`weight: name`) ends up in the representation in its place, so shipping
   // receives weight "Kettle" and fails (data: null instead of the costs).
-  it.failing('keeps a client alias named like the required field apart from the requirement', async () => {
+  it('keeps a client alias named like the required field apart from the requirement', async () => {
     expect(await federation.query('{ products { weight: name shippingCost } }')).toEqual({
       data: {
         products: [
