@@ -21,6 +21,7 @@ import { useAuthentication } from './features/useAuthentication.js';
 import { maskErrorForProduction } from './errorMasking.js';
 import { withResponseKeyGuard } from './responseKeyGuard.js';
 import { useOperationLimits } from './features/useOperationLimits.js';
+import { useAuthorization } from './features/useAuthorization.js';
 import { useRateLimit } from './features/useRateLimit.js';
 import { createSharedRedis } from './redis.js';
 import { createSubgraphResilience } from './resilience/subgraphResilience.js';
@@ -115,6 +116,8 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
       // After authentication: limits are counted per API key, user or client address.
       ...(config.rateLimit.enabled ? [useRateLimit(config.rateLimit, { logger, redis })] : []),
       useOperationLimits(config.operationLimits),
+      // Before the response cache: a filtered operation gets its own queryHash, so its own cache entry.
+      useAuthorization({ logger }),
       useGraphiQL({ endpoint: GRAPHQL_PATH, title: 'GraphQL IDE' }),
     ];
     const server = new ApolloServer<GatewayContext>({

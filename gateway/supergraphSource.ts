@@ -16,6 +16,7 @@ import type { SupergraphSdlHook } from '@apollo/gateway';
 import { QueryPlanner } from '@apollo/query-planner';
 import { parse as parseYaml } from 'yaml';
 import type { Logger } from '../lib/logger.js';
+import { withEnforcedSecurityFeatures } from './authorization.js';
 import { CompositionError, SupergraphConfigError, composeSupergraphConfig, formatProblem } from './compose.js';
 import type { GatewayConfig } from './config.js';
 import { watchFiles, type FileWatch, type FileWatchTrigger } from './fileWatch.js';
@@ -130,6 +131,7 @@ export async function loadSupergraphSource(
   }
   let served: ServedSupergraph;
   try {
+    initialSdl = withEnforcedSecurityFeatures(initialSdl);
     // The gateway builds its query planner next and fails to start if it cannot; no need to build one here.
     const subgraphs = inspectSupergraph(initialSdl, routingUrlOf, { queryPlanner: false });
     served = { sdl: initialSdl, hash: hashOf(initialSdl), subgraphs };
@@ -187,7 +189,7 @@ export async function loadSupergraphSource(
     let sdl: string;
     let subgraphs: SubgraphRoute[];
     try {
-      sdl = await origin.build();
+      sdl = withEnforcedSecurityFeatures(await origin.build());
       if (hashOf(sdl) === served.hash) {
         logger.debug({ source: origin.label, hash: served.hash }, 'supergraph inputs changed, supergraph did not');
         return { status: 'unchanged', hash: served.hash };

@@ -10,6 +10,11 @@ export const ErrorCodes = {
   BAD_USER_INPUT: 400,
   UNAUTHENTICATED: 401,
   FORBIDDEN: 403,
+  /**
+   * A field the caller may not select (`@authenticated`, `@requiresScopes`): the gateway answers it null with
+   * this code while the rest of the operation is answered, so the response itself stays 200.
+   */
+  UNAUTHORIZED: 403,
   NOT_FOUND: 404,
   CONFLICT: 409,
   PRECONDITION_FAILED: 409,

@@ -94,8 +94,9 @@ describe('the platform end to end', () => {
     expect(mine.body.data.myOrders.nodes).toEqual([{ id: order.id, status: 'PENDING' }]);
     const others = await platform.graphql(`{ myOrders { totalCount } }`, undefined, as('bob'));
     expect(others.body.data.myOrders.totalCount).toBe(0);
+    // myOrders is @authenticated: the gateway answers an anonymous caller itself (tests/integration/authorization.int.test.ts).
     const anonymous = await platform.graphql(`{ myOrders { totalCount } }`);
-    expect(anonymous.body.errors[0].extensions.code).toBe('UNAUTHENTICATED');
+    expect(anonymous.body.errors[0].extensions.code).toBe('UNAUTHORIZED');
   });
 
   it('returns the same order for a retry with the same idempotency key and changes nothing more', async () => {
