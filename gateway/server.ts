@@ -26,6 +26,13 @@ import { useRateLimit } from './features/useRateLimit.js';
 import { createSharedRedis } from './redis.js';
 import { createSubgraphResilience } from './resilience/subgraphResilience.js';
 import { SubgraphDataSource } from './subgraphDataSource.js';
+// --- REST routes, docs and header rules ---
+import { signIdentityHeaders } from '../lib/signedIdentity.js';
+import { useDocs } from './features/useDocs.js';
+import { useRestRoutes } from './features/useRestRoutes.js';
+import { NO_HEADER_RULES, subgraphHeaderRules } from './headerRules.js';
+import { buildOpenApiDocument } from './openapi.js';
+// --- end of REST routes, docs and header rules ---
 import { createSubgraphHttp, type Fetcher } from './subgraphHttp.js';
 import {
   apolloGatewayLogger,
@@ -92,6 +99,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
           policy: resilience.policyFor(name),
           logger,
           identitySigningSecret: config.authentication.identitySigningSecret,
+          headerRules: subgraphHeaderRules(config.headerRules ?? NO_HEADER_RULES, name),
         });
       },
     });
@@ -119,6 +127,36 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
       // Before the response cache: a filtered operation gets its own queryHash, so its own cache entry.
       useAuthorization({ logger }),
       useGraphiQL({ endpoint: GRAPHQL_PATH, title: 'GraphQL IDE' }),
+      // --- REST routes, docs and header rules ---
+      ...(config.restRoutes.length
+        ? [
+            useRestRoutes({
+              routes: config.restRoutes,
+              // The routing URL in the supergraph served now (after SUBGRAPH_URLS), so REST follows hot reloads.
+              routingUrlOf: (service) =>
+                supergraph.current().subgraphs.find((s) => s.name === service)?.url ?? config.subgraphUrls[service],
+              dispatcher: subgraphHttp.dispatcher,
+              timeoutMs: config.restTimeoutMs,
+              bodyLimit: config.bodyLimit,
+              // The same signed identity subgraph calls carry (SubgraphDataSource).
+              identityHeaders: (caller, requestId) =>
+                signIdentityHeaders(caller, { secret: config.authentication.identitySigningSecret, requestId }),
+              headerRules: config.headerRules,
+              openApiDocument: buildOpenApiDocument(config.restRoutes),
+              logger,
+            }),
+          ]
+        : []),
+      ...(config.docs
+        ? [
+            useDocs({
+              supergraph: () => supergraph.current(),
+              openApiDocument: config.restRoutes.length ? buildOpenApiDocument(config.restRoutes) : undefined,
+              logger,
+            }),
+          ]
+        : []),
+      // --- end of REST routes, docs and header rules ---
     ];
     const server = new ApolloServer<GatewayContext>({
       // The guard keeps client aliases from colliding with fields the planner adds (see responseKeyGuard.ts).
