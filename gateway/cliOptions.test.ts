@@ -29,7 +29,13 @@ describe('gateway command line', () => {
   });
 
   it('lets flags win over the environment and keeps the rest of the environment', () => {
-    const env = { GATEWAY_PORT: '5000', GATEWAY_HOST: '10.0.0.1', SUPERGRAPH_POLL_MS: '750', NODE_ENV: 'production' };
+    const env = {
+      GATEWAY_PORT: '5000',
+      GATEWAY_HOST: '10.0.0.1',
+      SUPERGRAPH_POLL_MS: '750',
+      NODE_ENV: 'production',
+      IDENTITY_SIGNING_SECRET: 'a-real-production-secret',
+    };
     expect(configOf(['-p', '0', '--watch'], env)).toMatchObject({
       port: 0,
       host: '10.0.0.1',
