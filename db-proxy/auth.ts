@@ -8,11 +8,15 @@ import { AppError } from '../lib/errors.js';
 
 const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
 
-export type CredentialCheck = (authorization: string | undefined) => string;
+/** Returns the service an Authorization header belongs to, or throws UNAUTHENTICATED. */
+export type CredentialCheck = ((authorization: string | undefined) => string) & {
+  /** Accepts one more service's credential from now on (a service added while the proxy runs). */
+  add(service: string, secret: string): void;
+};
 
 export function createCredentialCheck(credentials: Readonly<Record<string, string>>): CredentialCheck {
   const known = Object.entries(credentials).map(([service, secret]) => ({ service, digest: digest(secret) }));
-  return (authorization) => {
+  const check = (authorization: string | undefined): string => {
     if (!authorization) {
       throw new AppError('UNAUTHENTICATED', 'Missing credential: send Authorization: Bearer <service credential>');
     }
@@ -30,4 +34,9 @@ export function createCredentialCheck(credentials: Readonly<Record<string, strin
     }
     return service;
   };
+  return Object.assign(check, {
+    add(service: string, secret: string) {
+      known.push({ service, digest: digest(secret) });
+    },
+  });
 }

@@ -45,10 +45,40 @@ export interface DbProxyConfig {
   logLevel: string;
 }
 
+/**
+ * Why `service` cannot have `secret` next to the services already `known`, or undefined when it can.
+ * Used for DB_PROXY_CREDENTIALS and for services added to a running proxy.
+ */
+export function credentialProblem(
+  service: string,
+  secret: string,
+  known: Readonly<Record<string, string>>,
+): string | undefined {
+  if (!SERVICE_NAME_PATTERN.test(service)) {
+    return `service name "${service}" must match ${SERVICE_NAME_PATTERN} (lower-case letters, digits, _)`;
+  }
+  if (Object.prototype.hasOwnProperty.call(known, service)) return `service "${service}" is listed twice`;
+  if (secret.length < MIN_CREDENTIAL_LENGTH) {
+    return `the credential of "${service}" must be at least ${MIN_CREDENTIAL_LENGTH} characters`;
+  }
+  if (/\s/.test(secret)) return `the credential of "${service}" must not contain whitespace`;
+  const owner = Object.keys(known).find((name) => known[name] === secret);
+  // One credential for two services would make the database it reaches ambiguous.
+  if (owner !== undefined) return `"${owner}" and "${service}" have the same credential; each service needs its own`;
+  return undefined;
+}
+
+/** PostgreSQL truncates longer names, which would make two services share a database. */
+export function databaseNameProblem(dbNamePrefix: string, service: string): string | undefined {
+  const name = dbNamePrefix + service;
+  return name.length > MAX_DATABASE_NAME_LENGTH
+    ? `database name "${name}" (DB_NAME_PREFIX + service) is longer than ${MAX_DATABASE_NAME_LENGTH} characters`
+    : undefined;
+}
+
 /** Parses `products=<secret>,orders=<secret>` and reports every malformed entry, not just the first. */
 const credentialsField = z.string().transform((raw, ctx) => {
   const credentials: Record<string, string> = {};
-  const seenSecrets = new Map<string, string>();
   const problem = (message: string) => ctx.addIssue({ code: 'custom', message });
   const entries = raw
     .split(',')
@@ -63,30 +93,9 @@ const credentialsField = z.string().transform((raw, ctx) => {
     }
     const service = entry.slice(0, eq).trim();
     const secret = entry.slice(eq + 1).trim();
-    if (!SERVICE_NAME_PATTERN.test(service)) {
-      problem(`service name "${service}" must match ${SERVICE_NAME_PATTERN} (lower-case letters, digits, _)`);
-      continue;
-    }
-    if (Object.prototype.hasOwnProperty.call(credentials, service)) {
-      problem(`service "${service}" is listed twice`);
-      continue;
-    }
-    if (secret.length < MIN_CREDENTIAL_LENGTH) {
-      problem(`the credential of "${service}" must be at least ${MIN_CREDENTIAL_LENGTH} characters`);
-      continue;
-    }
-    if (/\s/.test(secret)) {
-      problem(`the credential of "${service}" must not contain whitespace`);
-      continue;
-    }
-    const owner = seenSecrets.get(secret);
-    if (owner !== undefined) {
-      // One credential for two services would make the database it reaches ambiguous.
-      problem(`"${owner}" and "${service}" have the same credential; each service needs its own`);
-      continue;
-    }
-    seenSecrets.set(secret, service);
-    credentials[service] = secret;
+    const refused = credentialProblem(service, secret, credentials);
+    if (refused) problem(refused);
+    else credentials[service] = secret;
   }
   return credentials;
 });
@@ -129,14 +138,8 @@ const schema = z
   })
   .superRefine((value, ctx) => {
     for (const [service, secret] of Object.entries(value.DB_PROXY_CREDENTIALS)) {
-      const name = value.DB_NAME_PREFIX + service;
-      if (name.length > MAX_DATABASE_NAME_LENGTH) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['DB_PROXY_CREDENTIALS'],
-          message: `database name "${name}" (DB_NAME_PREFIX + service) is longer than ${MAX_DATABASE_NAME_LENGTH} characters`,
-        });
-      }
+      const tooLong = databaseNameProblem(value.DB_NAME_PREFIX, service);
+      if (tooLong) ctx.addIssue({ code: 'custom', path: ['DB_PROXY_CREDENTIALS'], message: tooLong });
       if (value.NODE_ENV === 'production' && isDevSecret(secret)) {
         ctx.addIssue({
           code: 'custom',

@@ -17,12 +17,12 @@ import { AppError } from '../lib/errors.js';
 import { errorHandler, healthRoutes, jsonBody, listen, notFoundHandler } from '../lib/httpServer.js';
 import { Lifecycle } from '../lib/lifecycle.js';
 import { createLogger, requestLogging, type Logger } from '../lib/logger.js';
-import { createCredentialCheck } from './auth.js';
-import type { DbProxyConfig } from './config.js';
+import { createCredentialCheck, type CredentialCheck } from './auth.js';
+import { credentialProblem, databaseNameProblem, type DbProxyConfig } from './config.js';
 import type { DatabaseDriver, ServiceDatabase } from './drivers/driver.js';
 import { createPgDriver } from './drivers/pgDriver.js';
 import { createPgliteDriver } from './drivers/pgliteDriver.js';
-import { prepareStatement, StatementExecutor } from './executor.js';
+import { prepareStatement, StatementExecutor, type ExecutionLimits } from './executor.js';
 import { ENDPOINTS, RequestStats, type DbProxyStats, type Endpoint } from './stats.js';
 
 export type { DbProxyStats, ServiceStats } from './stats.js';
@@ -39,6 +39,13 @@ export interface RunningDbProxy {
   driver: 'postgres' | 'pglite';
   /** Service name -> its database (PostgreSQL database name, or PGlite directory name). */
   databases: Record<string, string>;
+  /**
+   * Gives one more service its own database and accepts its credential from now on, without a
+   * restart (a subgraph added while the platform runs): opens its PGlite directory, or creates its
+   * PostgreSQL database when missing. The same service and credential again is a no-op; a name or
+   * credential DB_PROXY_CREDENTIALS would refuse is refused here too.
+   */
+  addService(service: string, credential: string): Promise<void>;
   /** Stops taking requests, then closes every database. */
   close(): Promise<void>;
   /** Requests per service and endpoint since start (or the last resetStats()). */
@@ -61,33 +68,91 @@ export async function startDbProxy(config: DbProxyConfig, options: StartDbProxyO
       })
     : createPgliteDriver({ dataDir: config.pgliteDataDir, poolWaitMs: config.poolWaitMs, logger });
 
+  // What the app serves, by service; addService() extends it while the proxy runs.
+  const credentials: Record<string, string> = { ...config.credentials };
+  const serviceOf = createCredentialCheck(config.credentials);
+  const executors = new Map<string, StatementExecutor>();
+  const readiness: Record<string, () => Promise<void>> = {};
+  const databaseNames: Record<string, string> = {};
+  const opened: ServiceDatabase[] = [];
+  const limits: ExecutionLimits = {
+    maxRows: config.maxRows,
+    maxResultBytes: config.maxResultBytes,
+    statementTimeoutMs: config.statementTimeoutMs,
+  };
+  const register = (db: ServiceDatabase) => {
+    opened.push(db);
+    executors.set(db.service, new StatementExecutor(db, limits));
+    readiness[db.service] = () => db.ping();
+    databaseNames[db.service] = db.databaseName;
+  };
+  // Registered before the HTTP server, so the databases close after it stopped taking requests.
+  lifecycle.add('databases', async () => {
+    for (const db of [...opened].reverse()) {
+      await db.close().catch((err: unknown) => logger.error({ err, database: db.databaseName }, 'closing a database failed'));
+    }
+  });
+  let closed = false;
+  const adding = new Map<string, Promise<void>>();
+
   try {
     // Opening is slow on PGlite (seconds for a new database), so all open at once.
-    const opened = await Promise.allSettled(services.map((service) => driver.open(service)));
-    const databases: ServiceDatabase[] = [];
-    for (const outcome of opened) {
-      if (outcome.status === 'fulfilled') {
-        databases.push(outcome.value);
-        lifecycle.add(`database ${outcome.value.databaseName}`, () => outcome.value.close());
-      }
-    }
-    const failed = opened.flatMap((outcome, k) =>
+    const outcomes = await Promise.allSettled(services.map((service) => driver.open(service)));
+    for (const outcome of outcomes) if (outcome.status === 'fulfilled') register(outcome.value);
+    const failed = outcomes.flatMap((outcome, k) =>
       outcome.status === 'rejected' ? [`${services[k]}: ${(outcome.reason as Error)?.message ?? outcome.reason}`] : [],
     );
     if (failed.length) throw new Error(`db-proxy could not open its databases:\n  - ${failed.join('\n  - ')}`);
 
     const stats = new RequestStats(services);
-    const app = createApp(config, databases, stats, logger);
+    const app = createApp(config, { serviceOf, executors, readiness }, stats, logger);
     const server = await listen(app, config.port, config.host);
     lifecycle.add('http server', () => server.close());
-    const databaseNames = Object.fromEntries(databases.map((db) => [db.service, db.databaseName]));
     logger.info({ url: server.url, driver: driver.kind, databases: databaseNames }, 'db-proxy listening');
+
+    const addService = async (service: string, credential: string): Promise<void> => {
+      if (closed) throw new Error(`db-proxy is closed; cannot add the service "${service}"`);
+      if (Object.prototype.hasOwnProperty.call(credentials, service)) {
+        if (credentials[service] !== credential) {
+          throw new Error(`db-proxy already has the service "${service}" with another credential`);
+        }
+        return adding.get(service);
+      }
+      const problem = credentialProblem(service, credential, credentials) ?? databaseNameProblem(config.dbNamePrefix, service);
+      if (problem) throw new Error(`db-proxy cannot add the service: ${problem}`);
+      credentials[service] = credential;
+      const opening = (async () => {
+        try {
+          const db = await driver.open(service);
+          if (closed) {
+            await db.close();
+            throw new Error(`db-proxy closed while opening the database of "${service}"`);
+          }
+          register(db);
+          serviceOf.add(service, credential);
+          logger.info({ service, database: db.databaseName }, 'service added');
+        } catch (err) {
+          delete credentials[service];
+          throw err;
+        } finally {
+          adding.delete(service);
+        }
+      })();
+      adding.set(service, opening);
+      return opening;
+    };
+
     return {
       url: server.url,
       port: server.port,
       driver: driver.kind,
       databases: databaseNames,
-      close: () => lifecycle.close(),
+      addService,
+      async close() {
+        closed = true;
+        await Promise.allSettled(adding.values());
+        await lifecycle.close();
+      },
       stats: () => stats.snapshot(),
       resetStats: () => stats.reset(),
     };
@@ -97,14 +162,16 @@ export async function startDbProxy(config: DbProxyConfig, options: StartDbProxyO
   }
 }
 
-function createApp(config: DbProxyConfig, databases: ServiceDatabase[], stats: RequestStats, logger: Logger) {
-  const limits = {
-    maxRows: config.maxRows,
-    maxResultBytes: config.maxResultBytes,
-    statementTimeoutMs: config.statementTimeoutMs,
-  };
-  const executors = new Map(databases.map((db) => [db.service, new StatementExecutor(db, limits)]));
-  const serviceOf = createCredentialCheck(config.credentials);
+/** The services the app serves; the collections grow when a service is added. */
+interface ServedServices {
+  serviceOf: CredentialCheck;
+  executors: ReadonlyMap<string, StatementExecutor>;
+  /** Read at each /ready, so added services are checked too. */
+  readiness: Record<string, () => Promise<void>>;
+}
+
+function createApp(config: DbProxyConfig, served: ServedServices, stats: RequestStats, logger: Logger) {
+  const { serviceOf, executors } = served;
 
   const app = express();
   app.disable('x-powered-by');
@@ -114,7 +181,7 @@ function createApp(config: DbProxyConfig, databases: ServiceDatabase[], stats: R
       fields: (_req, res) => ({ caller: res.locals.service, statements: res.locals.statements }),
     }),
   );
-  app.use(healthRoutes(Object.fromEntries(databases.map((db) => [db.service, () => db.ping()]))));
+  app.use(healthRoutes(served.readiness));
 
   const v1 = express.Router();
   // Authenticate before reading the body, so strangers cannot make the proxy parse megabytes.
