@@ -1,6 +1,7 @@
 /**
  * `npm start`: the whole platform in one process on its default ports, on embedded PGlite under
- * .data/ unless DATABASE_URL points at a PostgreSQL server.
+ * .data/ unless DATABASE_URL points at a PostgreSQL server. In development it keeps watching
+ * supergraph.yaml and starts subgraphs added to it (`npm run subgraph:new`) without a restart.
  */
 import { existsSync } from 'node:fs';
 import { closeOnSignals } from '../lib/lifecycle.js';
@@ -24,7 +25,7 @@ try {
       `[platform] ready in ${seconds}s`,
       `  GraphQL endpoint + IDE   ${gateway}/graphql   (open it in a browser)`,
       `  gateway health           ${gateway}/health, ${gateway}/ready`,
-      `  subgraphs                ${platform.products.graphqlUrl}, ${platform.orders.graphqlUrl}, ${platform.search.graphqlUrl}`,
+      ...[...platform.subgraphs].map(([name, subgraph]) => `  ${`subgraph ${name}`.padEnd(25)}${subgraph.graphqlUrl}`),
       `  connection proxy         ${platform.dbProxy.url}`,
       '',
       '  Try it:',

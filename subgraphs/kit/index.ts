@@ -8,6 +8,8 @@ export type {
   SubgraphDeps,
 } from './createSubgraph.js';
 export { subgraphEnvSchema, toBaseConfig, envPrefix } from './config.js';
+export { defineSubgraphService, isSubgraphService } from './subgraphService.js';
+export type { SubgraphEnv, SubgraphService } from './subgraphService.js';
 export type { SubgraphBaseConfig } from './config.js';
 export { createDbClient } from './dbClient.js';
 export type { Db, DbClient, QueryResult, SqlParam, Statement } from './dbClient.js';

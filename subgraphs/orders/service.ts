@@ -1,8 +1,8 @@
 /** The orders subgraph: orders placed by customers, with stock reserved at the products service. */
-import { groupedLoader, keyedLoader, loadTypeDefs, startSubgraph } from '../kit/index.js';
+import { defineSubgraphService, groupedLoader, keyedLoader, loadTypeDefs, startSubgraph } from '../kit/index.js';
 import type { StartSubgraphOptions, SubgraphDefinition } from '../kit/index.js';
 import { createProductsInternalClient } from '../products/internalApi.js';
-import type { OrdersConfig } from './config.js';
+import { loadOrdersConfig, type OrdersConfig } from './config.js';
 import { ordersMigrations } from './migrations.js';
 import { itemsByOrderIds, ordersByIds } from './orderStore.js';
 import { startReleaseSweep } from './releaseSweep.js';
@@ -41,3 +41,11 @@ export const ordersSubgraph: SubgraphDefinition<OrdersLoaders, OrdersConfig, Ord
 export function startOrders(config: OrdersConfig, options?: StartSubgraphOptions) {
   return startSubgraph(ordersSubgraph, config, options);
 }
+
+/** How the platform launcher (npm start) finds and runs this subgraph. */
+export const subgraph = defineSubgraphService({
+  name: 'orders',
+  loadConfig: loadOrdersConfig,
+  start: startOrders,
+  dependsOn: ['products'],
+});

@@ -1,6 +1,12 @@
 /** The products subgraph: the catalog, its entity keys (id and sku), and the internal stock and change-feed API. */
-import { loadTypeDefs, startSubgraph, type StartSubgraphOptions, type SubgraphDefinition } from '../kit/index.js';
-import type { ProductsConfig } from './config.js';
+import {
+  defineSubgraphService,
+  loadTypeDefs,
+  startSubgraph,
+  type StartSubgraphOptions,
+  type SubgraphDefinition,
+} from '../kit/index.js';
+import { loadProductsConfig, type ProductsConfig } from './config.js';
 import { productsInternalRoutes } from './internalRoutes.js';
 import { productsMigrations } from './migrations.js';
 import { createProductLoaders, productsResolvers, type ProductLoaders } from './resolvers.js';
@@ -21,3 +27,10 @@ export const productsSubgraph: SubgraphDefinition<ProductLoaders, ProductsConfig
 export function startProducts(config: ProductsConfig, options?: StartSubgraphOptions) {
   return startSubgraph(productsSubgraph, config, options);
 }
+
+/** How the platform launcher (npm start) finds and runs this subgraph. */
+export const subgraph = defineSubgraphService({
+  name: 'products',
+  loadConfig: loadProductsConfig,
+  start: startProducts,
+});

@@ -2,9 +2,15 @@
  * The search subgraph: a full-text index of the catalog in its own database, kept fresh by following the
  * products change feed, and rebuildable on demand.
  */
-import { loadTypeDefs, startSubgraph, type StartSubgraphOptions, type SubgraphDefinition } from '../kit/index.js';
+import {
+  defineSubgraphService,
+  loadTypeDefs,
+  startSubgraph,
+  type StartSubgraphOptions,
+  type SubgraphDefinition,
+} from '../kit/index.js';
 import { createProductsInternalClient, type ProductsInternalClient } from '../products/internalApi.js';
-import type { SearchConfig } from './config.js';
+import { loadSearchConfig, type SearchConfig } from './config.js';
 import { createIndexSync, startSyncLoop } from './indexSync.js';
 import { searchInternalRoutes } from './internalRoutes.js';
 import { searchMigrations } from './migrations.js';
@@ -37,3 +43,11 @@ export const searchSubgraph: SubgraphDefinition<undefined, SearchConfig, SearchS
 export function startSearch(config: SearchConfig, options?: StartSubgraphOptions) {
   return startSubgraph(searchSubgraph, config, options);
 }
+
+/** How the platform launcher (npm start) finds and runs this subgraph. */
+export const subgraph = defineSubgraphService({
+  name: 'search',
+  loadConfig: loadSearchConfig,
+  start: startSearch,
+  dependsOn: ['products'],
+});

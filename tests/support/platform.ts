@@ -2,7 +2,10 @@
  * The whole platform for integration tests: every service on a free port, real HTTP between them,
  * on PGlite (a template copy) or on the real PostgreSQL at TEST_DATABASE_URL.
  */
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
 import { startPlatform, type Env, type RunningPlatform } from '../../platform/startPlatform.js';
+import { envPrefix } from '../../subgraphs/kit/index.js';
 import { bearer } from '../../gateway/testing/testTokens.js';
 import { createTestDatabase, testSecret, type TestDatabase } from './testDatabase.js';
 
@@ -20,24 +23,31 @@ export interface TestPlatform extends RunningPlatform {
   ): Promise<{ status: number; body: { data: T; errors?: any } }>;
 }
 
-export function testPlatformEnv(database: TestDatabase, extra: Env = {}): Env {
+/** The subgraphs supergraph.yaml lists, so one added with `npm run subgraph:new` runs on a free port in tests too. */
+export function listedSubgraphs(): string[] {
+  const config = parse(readFileSync(new URL('../../supergraph.yaml', import.meta.url), 'utf8')) as {
+    subgraphs?: Record<string, unknown>;
+  } | null;
+  return Object.keys(config?.subgraphs ?? {});
+}
+
+export function testPlatformEnv(database: TestDatabase, extra: Env = {}, subgraphs: string[] = listedSubgraphs()): Env {
+  const perSubgraph = Object.fromEntries(
+    subgraphs.flatMap((name) => [
+      [`${envPrefix(name)}_PORT`, '0'],
+      [`${envPrefix(name)}_HOST`, '127.0.0.1'],
+      [`${envPrefix(name)}_DB_CREDENTIAL`, testSecret()],
+    ]),
+  );
   return {
     NODE_ENV: 'test',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     PATH: process.env.PATH,
     GATEWAY_PORT: '0',
-    PRODUCTS_PORT: '0',
-    ORDERS_PORT: '0',
-    SEARCH_PORT: '0',
     DB_PROXY_PORT: '0',
     GATEWAY_HOST: '127.0.0.1',
-    PRODUCTS_HOST: '127.0.0.1',
-    ORDERS_HOST: '127.0.0.1',
-    SEARCH_HOST: '127.0.0.1',
     DB_PROXY_HOST: '127.0.0.1',
-    PRODUCTS_DB_CREDENTIAL: testSecret(),
-    ORDERS_DB_CREDENTIAL: testSecret(),
-    SEARCH_DB_CREDENTIAL: testSecret(),
+    ...perSubgraph,
     INTERNAL_SERVICE_TOKEN: testSecret(),
     JWT_SECRET: TEST_JWT_SECRET,
     IDENTITY_SIGNING_SECRET: TEST_IDENTITY_SIGNING_SECRET,
@@ -50,7 +60,7 @@ export function testPlatformEnv(database: TestDatabase, extra: Env = {}): Env {
 }
 
 export async function startTestPlatform(extra: Env = {}): Promise<TestPlatform> {
-  const database = createTestDatabase();
+  const database = createTestDatabase(listedSubgraphs());
   let platform: RunningPlatform;
   try {
     platform = await startPlatform({ env: testPlatformEnv(database, extra) });
