@@ -3,16 +3,13 @@
  * to the schema reference and into a type's section, and check that nothing is loaded from
  * anywhere but this gateway and that the page breaks no Content-Security-Policy rule.
  */
-import { existsSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { createLogger } from '../../lib/logger.js';
 import { loadGatewayConfig } from '../../gateway/config.js';
 import { startGateway, type RunningGateway } from '../../gateway/server.js';
 import { startTestSupergraph, type TestSupergraph } from '../../gateway/testing/testSubgraphs.js';
+import { describeWithChromium, launchChromium } from '../support/browser.js';
 
-const chromiumPath = [process.env.CHROMIUM_PATH, '/usr/bin/chromium'].find((p): p is string => !!p && existsSync(p));
-if (!chromiumPath) console.warn('skipped: no Chromium found (set CHROMIUM_PATH or install chromium)');
-const describeWithChromium = chromiumPath ? describe : describe.skip;
 
 const SETUP_TIMEOUT_MS = 90_000;
 const STEP_TIMEOUT_MS = 45_000;
@@ -36,10 +33,7 @@ describeWithChromium('the documentation at GET /docs', () => {
       REST_ROUTES: '',
     });
     gateway = await startGateway(config, { logger: createLogger('gateway', 'silent') });
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-    });
+    browser = await launchChromium();
     const context = await browser.newContext();
     context.on('request', (request) => {
       if (new URL(request.url()).origin !== gateway.url) otherOrigins.push(request.url());

@@ -3,17 +3,14 @@
  * small subgraphs, type a query, run it, read the result pane. The page must work with no internet
  * access, so any request to a host other than this machine fails the test.
  */
-import { existsSync } from 'node:fs';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { createLogger } from '../../lib/logger.js';
 import { loadGatewayConfig } from '../../gateway/config.js';
 import { startGateway, type RunningGateway } from '../../gateway/server.js';
 import { startTestSupergraph, type TestSupergraph } from '../../gateway/testing/testSubgraphs.js';
 import { bearer } from '../../gateway/testing/testTokens.js';
+import { describeWithChromium, launchChromium } from '../support/browser.js';
 
-const chromiumPath = [process.env.CHROMIUM_PATH, '/usr/bin/chromium'].find((p): p is string => !!p && existsSync(p));
-if (!chromiumPath) console.warn('skipped: no Chromium found (set CHROMIUM_PATH or install chromium)');
-const describeWithChromium = chromiumPath ? describe : describe.skip;
 
 // Set per hook and test: the page is ~9 MB and a loaded machine makes Chromium slow.
 const SETUP_TIMEOUT_MS = 90_000;
@@ -39,19 +36,7 @@ describeWithChromium('the GraphQL IDE at GET /graphql', () => {
       SUBGRAPH_URLS: `catalog=${supergraph.subgraphUrls.catalog},inventory=${supergraph.subgraphUrls.inventory}`,
     });
     gateway = await startGateway(config, { logger: createLogger('gateway', 'silent') });
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     context = await browser.newContext();
     // Every request of the page and its workers; blob: and data: URLs never leave the browser.
     context.on('request', (request) => {
