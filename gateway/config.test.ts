@@ -49,6 +49,14 @@ describe('loadGatewayConfig', () => {
       trustProxy: false,
       redisUrl: undefined,
       // --- end of rate limit ---
+      // --- caching ---
+      responseCache: true,
+      responseCacheMaxEntries: 10_000,
+      responseCacheDefaultMaxAge: 0,
+      apq: true,
+      persistedDocuments: undefined,
+      persistedDocumentsMode: 'allow',
+      // --- end of caching ---
       // --- REST routes, docs and header rules ---
       restRoutes: [
         { service: 'products', path: '/api/products' },
@@ -106,6 +114,32 @@ describe('loadGatewayConfig', () => {
       ]),
     );
   });
+
+  // --- caching ---
+  it('reads the caching settings, and refuses a safelist without a manifest', () => {
+    expect(
+      loadGatewayConfig({
+        RESPONSE_CACHE: 'false',
+        RESPONSE_CACHE_MAX_ENTRIES: '50',
+        RESPONSE_CACHE_DEFAULT_MAX_AGE: '5',
+        APQ: 'false',
+        PERSISTED_DOCUMENTS: 'ops.json',
+        PERSISTED_DOCUMENTS_MODE: 'safelist',
+      }),
+    ).toMatchObject({
+      responseCache: false,
+      responseCacheMaxEntries: 50,
+      responseCacheDefaultMaxAge: 5,
+      apq: false,
+      persistedDocuments: 'ops.json',
+      persistedDocumentsMode: 'safelist',
+    });
+    expect(() => loadGatewayConfig({ PERSISTED_DOCUMENTS_MODE: 'safelist' })).toThrow(/PERSISTED_DOCUMENTS_MODE: safelist needs PERSISTED_DOCUMENTS/);
+    expect(() => loadGatewayConfig({ PERSISTED_DOCUMENTS_MODE: 'strict', RESPONSE_CACHE_DEFAULT_MAX_AGE: '-1' })).toThrow(
+      /PERSISTED_DOCUMENTS_MODE[\s\S]*RESPONSE_CACHE_DEFAULT_MAX_AGE|RESPONSE_CACHE_DEFAULT_MAX_AGE[\s\S]*PERSISTED_DOCUMENTS_MODE/,
+    );
+  });
+  // --- end of caching ---
 
   it('turns production on from NODE_ENV', () => {
     expect(

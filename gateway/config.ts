@@ -57,6 +57,20 @@ export interface GatewayConfig {
   /** Redis for state shared by every replica (rate limits, caches); absent: in-memory. @default undefined */
   redisUrl?: string;
   // --- end of rate limit ---
+  // --- caching (features/useResponseCache, features/usePersistedQueries) ---
+  /** Response cache for queries, kept as the subgraphs' @cacheControl hints allow. @default true */
+  responseCache: boolean;
+  /** Most entries the in-memory cache stores keep (without REDIS_URL). @default 10000 */
+  responseCacheMaxEntries: number;
+  /** Seconds to keep a response no hint covers; 0 caches only what hints allow. @default 0 */
+  responseCacheDefaultMaxAge: number;
+  /** Automatic persisted queries (register a query by its sha256 hash). @default true */
+  apq: boolean;
+  /** A persisted query manifest in Apollo's format; its operations run by id. @default undefined */
+  persistedDocuments?: string;
+  /** `safelist`: only the manifest's operations run; `allow`: any query too. @default 'allow' */
+  persistedDocumentsMode: 'safelist' | 'allow';
+  // --- end of caching ---
   // --- REST routes, docs and header rules (features/useRestRoutes, useDocs, gateway/headerRules) ---
   /** REST routes straight to the owning services, by gateway path prefix under /api. */
   restRoutes: readonly RestRoute[];
@@ -182,6 +196,14 @@ const gatewayEnvSchema = z.object({
     .regex(/^rediss?:\/\/\S+$/, 'must be a redis:// or rediss:// URL')
     .optional(),
   // --- end of rate limit ---
+  // --- caching ---
+  RESPONSE_CACHE: env.bool(true),
+  RESPONSE_CACHE_MAX_ENTRIES: env.positiveInt(10_000),
+  RESPONSE_CACHE_DEFAULT_MAX_AGE: z.coerce.number().int().min(0).default(0),
+  APQ: env.bool(true),
+  PERSISTED_DOCUMENTS: z.string().min(1).optional(),
+  PERSISTED_DOCUMENTS_MODE: z.enum(['safelist', 'allow']).default('allow'),
+  // --- end of caching ---
   // --- REST routes, docs and header rules ---
   REST_ROUTES: restRoutesSchema,
   REST_TIMEOUT_MS: env.positiveInt(10_000),
@@ -247,6 +269,13 @@ export function loadGatewayConfig(
   const authentication = authenticationConfig(values, production, authProblems);
   if (authProblems.length) throw new ConfigError('gateway', authProblems);
   // --- end of authentication ---
+  // --- caching ---
+  if (values.PERSISTED_DOCUMENTS_MODE === 'safelist' && !values.PERSISTED_DOCUMENTS) {
+    throw new ConfigError('gateway', [
+      'PERSISTED_DOCUMENTS_MODE: safelist needs PERSISTED_DOCUMENTS, the manifest of the operations allowed to run',
+    ]);
+  }
+  // --- end of caching ---
   // --- REST routes, docs and header rules ---
   let headerRules: HeaderRules | undefined;
   try {
@@ -294,6 +323,14 @@ export function loadGatewayConfig(
     trustProxy: values.GATEWAY_TRUST_PROXY,
     redisUrl: values.REDIS_URL,
     // --- end of rate limit ---
+    // --- caching ---
+    responseCache: values.RESPONSE_CACHE,
+    responseCacheMaxEntries: values.RESPONSE_CACHE_MAX_ENTRIES,
+    responseCacheDefaultMaxAge: values.RESPONSE_CACHE_DEFAULT_MAX_AGE,
+    apq: values.APQ,
+    persistedDocuments: values.PERSISTED_DOCUMENTS,
+    persistedDocumentsMode: values.PERSISTED_DOCUMENTS_MODE,
+    // --- end of caching ---
     // --- REST routes, docs and header rules ---
     restRoutes: Object.freeze(values.REST_ROUTES.map((route) => Object.freeze(route))),
     restTimeoutMs: values.REST_TIMEOUT_MS,

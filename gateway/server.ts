@@ -23,6 +23,9 @@ import { withResponseKeyGuard } from './responseKeyGuard.js';
 import { useOperationLimits } from './features/useOperationLimits.js';
 import { useAuthorization } from './features/useAuthorization.js';
 import { useRateLimit } from './features/useRateLimit.js';
+import { usePersistedQueries } from './features/usePersistedQueries.js';
+import { useResponseCache } from './features/useResponseCache.js';
+import { createStore, STORE_NAMESPACES } from './store/index.js';
 import { createSharedRedis } from './redis.js';
 import { createSubgraphResilience } from './resilience/subgraphResilience.js';
 import { SubgraphDataSource } from './subgraphDataSource.js';
@@ -118,6 +121,26 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
       apiKeys: auth.apiKeys,
       logger,
     });
+    // Persisted queries (APQ on the store, a manifest of persisted documents) and the response cache.
+    const persistedQueries = usePersistedQueries({
+      apq: config.apq,
+      store: createStore({ redis, namespace: STORE_NAMESPACES.persistedQueries, logger }),
+      manifestPath: config.persistedDocuments,
+      mode: config.persistedDocumentsMode,
+      bodyLimit: config.bodyLimit,
+    });
+    const responseCache = config.responseCache
+      ? useResponseCache({
+          store: createStore({
+            redis,
+            namespace: STORE_NAMESPACES.responseCache,
+            maxEntries: config.responseCacheMaxEntries,
+            logger,
+          }),
+          defaultMaxAge: config.responseCacheDefaultMaxAge,
+          logger,
+        })
+      : undefined;
     const features: GatewayFeature[] = [
       useCors({ origins: config.corsOrigins, credentials: config.corsCredentials, maxAgeSeconds: 600 }),
       identity,
@@ -126,6 +149,8 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
       useOperationLimits(config.operationLimits),
       // Before the response cache: a filtered operation gets its own queryHash, so its own cache entry.
       useAuthorization({ logger }),
+      persistedQueries,
+      ...(responseCache ? [responseCache] : []),
       useGraphiQL({ endpoint: GRAPHQL_PATH, title: 'GraphQL IDE' }),
       // --- REST routes, docs and header rules ---
       ...(config.restRoutes.length
@@ -165,6 +190,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
       introspection: config.introspection,
       includeStacktraceInErrorResponses: !config.production,
       allowBatchedHttpRequests: config.batching,
+      persistedQueries: persistedQueries.persistedQueries,
       ...(config.production ? { formatError: maskErrorForProduction } : {}),
       // The IDE is served by useGraphiQL (offline); Apollo's own landing page loads from a CDN.
       plugins: [ApolloServerPluginLandingPageDisabled(), ...features.flatMap((f) => f.plugins ?? [])],

@@ -21,6 +21,10 @@ export const ErrorCodes = {
   PAYLOAD_TOO_LARGE: 413,
   /** An operation over the gateway's depth, alias, root-field, token or cost limits. */
   QUERY_TOO_COMPLEX: 400,
+  /** A query text outside the persisted documents manifest, in safelist mode. */
+  PERSISTED_QUERY_NOT_ALLOWED: 403,
+  /** A `documentId` the persisted documents manifest does not have. */
+  PERSISTED_QUERY_NOT_IN_LIST: 404,
   UNSUPPORTED_MEDIA_TYPE: 415,
   RESULT_TOO_LARGE: 422,
   RATE_LIMITED: 429,

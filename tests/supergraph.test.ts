@@ -13,7 +13,10 @@ describe('supergraph.graphql', () => {
 
   it('composes without hints', async () => {
     const composed = await composeSupergraphConfig('supergraph.yaml');
-    expect(composed.hints.map((h) => h.message)).toEqual([]);
+    // Each subgraph declares @cacheControl's argument enum for its own cache hints; no field uses the
+    // enum, so composition notes it is unused. That one is expected.
+    const hints = composed.hints.filter((h) => !(h.code === 'UNUSED_ENUM_TYPE' && h.message.includes('"CacheControlScope"')));
+    expect(hints.map((h) => h.message)).toEqual([]);
     expect(composed.subgraphs.map((s) => s.name)).toEqual(expect.arrayContaining(['orders', 'products', 'search']));
   });
 });
