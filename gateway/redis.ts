@@ -14,13 +14,15 @@ export interface SharedRedis {
 }
 
 export function createSharedRedis(url: string, logger: Logger): SharedRedis {
+  let closing = false;
   const client = new Redis(url, {
     lazyConnect: false,
     // Fail commands at once while disconnected instead of queueing them behind a dead connection.
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     connectTimeout: 2_000,
-    retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
+    // null stops reconnecting: after close() no timer may keep the process alive.
+    retryStrategy: (attempt) => (closing ? null : Math.min(attempt * 200, 2_000)),
   });
   let ready = false;
   let reportedDown = false;
@@ -46,7 +48,8 @@ export function createSharedRedis(url: string, logger: Logger): SharedRedis {
     client,
     isReady: () => ready,
     async close() {
-      client.disconnect();
+      closing = true;
+      client.disconnect(false);
     },
   };
 }
