@@ -16,9 +16,10 @@ import { composeSubgraphs } from './compose.js';
 import { loadGatewayConfig } from './config.js';
 import { startGateway, type RunningGateway } from './server.js';
 import { startTestSubgraph, type TestSubgraph } from './testing/testSubgraphs.js';
+import { redisAnswers, TEST_REDIS_URL } from '../tests/support/redis.js';
 
 const logger = createLogger('gateway', 'silent');
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const REDIS_URL = TEST_REDIS_URL;
 
 const LIBRARY_SDL = `
 extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key"])
@@ -286,18 +287,6 @@ describe('response cache in memory', () => {
   });
 });
 
-async function redisReachable(): Promise<boolean> {
-  const probe = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 1_000, retryStrategy: () => null });
-  try {
-    await probe.connect();
-    await probe.ping();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    probe.disconnect();
-  }
-}
 
 async function waitForRedis(gateway: RunningGateway): Promise<void> {
   // The shared connection comes up in the background; /ready does not wait for it.
@@ -317,7 +306,7 @@ describe('two replicas sharing Redis', () => {
   let b: RunningGateway | undefined;
 
   beforeAll(async () => {
-    available = await redisReachable();
+    available = await redisAnswers(REDIS_URL);
     if (!available) {
       console.warn(`Shared-Redis caching tests skipped: no Redis answers at ${REDIS_URL} (set TEST_REDIS_URL to run them)`);
       return;

@@ -3,7 +3,7 @@
  * credentials (development JWTs, API keys) or by client address (X-Forwarded-For from a trusted
  * loopback proxy). Then two replicas sharing one limit through real Redis, and a replica whose
  * Redis goes away and comes back. The Redis part is skipped, saying so, when no Redis answers at
- * REDIS_TEST_URL (default redis://127.0.0.1:6379).
+ * TEST_REDIS_URL (default redis://127.0.0.1:6379).
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { Redis } from 'ioredis';
@@ -14,9 +14,10 @@ import { loadGatewayConfig, type GatewayConfig } from './config.js';
 import { startGateway, type RunningGateway } from './server.js';
 import { captureLogs, type CapturedLogger } from './testing/logCapture.js';
 import { startTestSupergraph, type TestSupergraph } from './testing/testSubgraphs.js';
+import { redisAnswers, TEST_REDIS_URL } from '../tests/support/redis.js';
 
 const logger = createLogger('gateway', 'silent');
-const REDIS_URL = process.env.REDIS_TEST_URL ?? 'redis://127.0.0.1:6379';
+const REDIS_URL = TEST_REDIS_URL;
 const runId = `test:ratelimit:${process.pid}:${Date.now()}`;
 const partnerKey = newApiKey('acme', 'tiny');
 const strayKey = newApiKey('stray', 'ghost');
@@ -227,23 +228,10 @@ describe('usage plans for API keys', () => {
 
 // --- Redis: limits shared by replicas, and local limits while Redis is away ---
 
-async function redisAnswers(url: string): Promise<boolean> {
-  const probe = new Redis(url, { lazyConnect: true, enableOfflineQueue: false, retryStrategy: () => null, connectTimeout: 1_000 });
-  probe.on('error', () => {});
-  try {
-    await probe.connect();
-    await probe.ping();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    probe.disconnect();
-  }
-}
 
 const redisUp = await redisAnswers(REDIS_URL);
 if (!redisUp) {
-  console.warn(`Skipping the Redis rate-limit tests: no Redis answers at ${REDIS_URL} (set REDIS_TEST_URL or start one).`);
+  console.warn(`Skipping the Redis rate-limit tests: no Redis answers at ${REDIS_URL} (set TEST_REDIS_URL or start one).`);
 }
 
 /** A TCP relay to Redis that the test can cut and restore, as a network outage would. */

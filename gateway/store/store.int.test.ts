@@ -9,21 +9,10 @@ import { Redis } from 'ioredis';
 import { createSharedRedis, type SharedRedis } from '../redis.js';
 import { captureLogs } from '../testing/logCapture.js';
 import { createMemoryStore, createRedisStore, type KeyValueStore } from './index.js';
+import { redisAnswers, TEST_REDIS_URL } from '../../tests/support/redis.js';
 
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const REDIS_URL = TEST_REDIS_URL;
 
-async function redisReachable(): Promise<boolean> {
-  const probe = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 1_000, retryStrategy: () => null });
-  try {
-    await probe.connect();
-    await probe.ping();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    probe.disconnect();
-  }
-}
 
 async function waitUntil(check: () => boolean, timeoutMs = 3_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -84,7 +73,7 @@ describe('redis', () => {
   let store: KeyValueStore | undefined;
 
   beforeAll(async () => {
-    available = await redisReachable();
+    available = await redisAnswers(REDIS_URL);
     if (!available) {
       console.warn(`Redis tests skipped: no Redis answers at ${REDIS_URL} (set TEST_REDIS_URL to run them)`);
       return;
