@@ -81,7 +81,7 @@ export interface GatewayConfig {
   /** Header rules from HEADER_RULES_FILE, validated at start; absent: none. @default undefined */
   headerRules?: HeaderRules;
   // --- end of REST routes, docs and header rules ---
-  // --- hostile input (the lead): CORS, batching, introspection, masking ---
+  // --- hostile input: CORS, batching, introspection, masking ---
   /** Origins allowed cross-origin (`*` for any); empty: same origin only. @default [] */
   corsOrigins: readonly string[];
   /** @default false */
