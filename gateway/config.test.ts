@@ -13,7 +13,6 @@ describe('loadGatewayConfig', () => {
       supergraphPollMs: 0,
       supergraphHealthCheck: false,
       bodyLimit: '1mb',
-      subgraphTimeoutMs: 10_000,
       subgraphResilience: {
         timeoutMs: 10_000,
         timeouts: {},

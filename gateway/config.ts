@@ -40,7 +40,6 @@ export interface GatewayConfig {
   supergraphHealthCheck: boolean;
   /** Largest accepted request body, in `bytes` notation (e.g. 1mb, 512kb). */
   bodyLimit: string;
-  subgraphTimeoutMs: number;
   // --- Subgraph resilience (gateway/resilience): timeouts, retries, circuit breaker, deduplication ---
   subgraphResilience: Readonly<SubgraphResilienceConfig>;
   // --- end of subgraph resilience ---
@@ -295,7 +294,6 @@ export function loadGatewayConfig(
     supergraphPollMs: values.SUPERGRAPH_POLL_MS,
     supergraphHealthCheck: values.SUPERGRAPH_HEALTH_CHECK,
     bodyLimit: values.GATEWAY_BODY_LIMIT,
-    subgraphTimeoutMs: values.SUBGRAPH_TIMEOUT_MS,
     // --- Subgraph resilience (gateway/resilience) ---
     subgraphResilience: Object.freeze({
       timeoutMs: values.SUBGRAPH_TIMEOUT_MS,
