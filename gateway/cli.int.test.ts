@@ -8,7 +8,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { composeSupergraphConfig } from './compose.js';
+import { composeSupergraphConfig } from './federation/supergraph/compose.js';
 import { startTestSupergraph, type TestSupergraph } from './testing/testSubgraphs.js';
 
 const CLI = fileURLToPath(new URL('./cli.ts', import.meta.url));

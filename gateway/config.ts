@@ -4,21 +4,21 @@
  */
 import { z } from 'zod';
 import { ConfigError, env, parseEnv } from '../lib/config.js';
-import type { OperationLimitsOptions } from './features/useOperationLimits.js';
+import type { OperationLimitsOptions } from './features/operationLimits/useOperationLimits.js';
 // --- authentication ---
-import { authenticationConfig, authenticationEnv, type AuthenticationConfig } from './auth/authenticationConfig.js';
+import { authenticationConfig, authenticationEnv, type AuthenticationConfig } from './features/authentication/authenticationConfig.js';
 // --- end of authentication ---
-import type { SubgraphResilienceConfig } from './resilience/subgraphResilience.js';
+import type { SubgraphResilienceConfig } from './federation/subgraphCalls/subgraphResilience.js';
 // --- rate limit ---
-import type { RateLimitConfig } from './rateLimit/limits.js';
-import { rateLimitConfig, rateLimitEnv } from './rateLimit/rateLimitConfig.js';
-import type { TrustProxySetting } from './rateLimit/trustProxy.js';
+import type { RateLimitConfig } from './features/rateLimit/limits.js';
+import { rateLimitConfig, rateLimitEnv } from './features/rateLimit/rateLimitConfig.js';
+import type { TrustProxySetting } from './features/rateLimit/trustProxy.js';
 // --- end of rate limit ---
 // --- REST routes, docs and header rules ---
-import { restRoutesSchema, type RestRoute } from './features/useRestRoutes.js';
-import { HeaderRulesError, loadHeaderRulesFile, type HeaderRules } from './headerRules.js';
+import { restRoutesSchema, type RestRoute } from './features/restRoutes/useRestRoutes.js';
+import { HeaderRulesError, loadHeaderRulesFile, type HeaderRules } from './features/headerRules/headerRules.js';
 // --- end of REST routes, docs and header rules ---
-import { isHttpUrl } from './urls.js';
+import { isHttpUrl } from './federation/supergraph/urls.js';
 
 export interface GatewayConfig {
   port: number;
@@ -40,7 +40,7 @@ export interface GatewayConfig {
   supergraphHealthCheck: boolean;
   /** Largest accepted request body, in `bytes` notation (e.g. 1mb, 512kb). */
   bodyLimit: string;
-  // --- Subgraph resilience (gateway/resilience): timeouts, retries, circuit breaker, deduplication ---
+  // --- Subgraph resilience (gateway/federation/subgraphCalls): timeouts, retries, circuit breaker, deduplication ---
   subgraphResilience: Readonly<SubgraphResilienceConfig>;
   // --- end of subgraph resilience ---
   /** Hostile-operation limits (features/useOperationLimits). */
@@ -48,7 +48,7 @@ export interface GatewayConfig {
   // --- authentication (gateway/auth, features/useAuthentication) ---
   authentication: Readonly<AuthenticationConfig>;
   // --- end of authentication ---
-  // --- rate limit (gateway/rateLimit, features/useRateLimit) ---
+  // --- rate limit (gateway/features/rateLimit) ---
   /** Token buckets per API key plan / user / client IP and daily quotas per API key. */
   rateLimit: Readonly<RateLimitConfig>;
   /** express `trust proxy`: which hops may name the client in X-Forwarded-For. @default false */
@@ -70,7 +70,7 @@ export interface GatewayConfig {
   /** `safelist`: only the manifest's operations run; `allow`: any query too. @default 'allow' */
   persistedDocumentsMode: 'safelist' | 'allow';
   // --- end of caching ---
-  // --- REST routes, docs and header rules (features/useRestRoutes, useDocs, gateway/headerRules) ---
+  // --- REST routes, docs and header rules (gateway/features/restRoutes, docs, headerRules) ---
   /** REST routes straight to the owning services, by gateway path prefix under /api. */
   restRoutes: readonly RestRoute[];
   /** Longest wait for a REST service's answer. @default 10000 */
@@ -130,7 +130,7 @@ export const subgraphUrlsSchema = z
     return urls;
   });
 
-// --- Subgraph resilience (gateway/resilience) ---
+// --- Subgraph resilience (gateway/federation/subgraphCalls) ---
 /** `products=2000,search=500` -> milliseconds by subgraph name, each entry checked on its own. */
 export const subgraphTimeoutsSchema = z
   .string()
@@ -294,7 +294,7 @@ export function loadGatewayConfig(
     supergraphPollMs: values.SUPERGRAPH_POLL_MS,
     supergraphHealthCheck: values.SUPERGRAPH_HEALTH_CHECK,
     bodyLimit: values.GATEWAY_BODY_LIMIT,
-    // --- Subgraph resilience (gateway/resilience) ---
+    // --- Subgraph resilience (gateway/federation/subgraphCalls) ---
     subgraphResilience: Object.freeze({
       timeoutMs: values.SUBGRAPH_TIMEOUT_MS,
       timeouts: Object.freeze({ ...values.SUBGRAPH_TIMEOUTS }),

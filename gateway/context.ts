@@ -1,6 +1,6 @@
 /**
  * What every GraphQL request through the gateway carries: built once per request, in one place, from
- * the contributions of the features (gateway/features/useX.ts). Subgraph calls read it to forward the
+ * the contributions of the features (gateway/features/<feature>/useX.ts). Subgraph calls read it to forward the
  * request id and the caller's identity.
  */
 import type { Request } from 'express';

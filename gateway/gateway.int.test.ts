@@ -8,7 +8,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createLogger } from '../lib/logger.js';
-import { composeSupergraphConfig } from './compose.js';
+import { composeSupergraphConfig } from './federation/supergraph/compose.js';
 import { loadGatewayConfig } from './config.js';
 import { startGateway, type RunningGateway } from './server.js';
 import { startTestSupergraph, type TestSupergraph } from './testing/testSubgraphs.js';

@@ -15,34 +15,34 @@ import { createLogger, requestLogging, type Logger } from '../lib/logger.js';
 import type { GatewayConfig } from './config.js';
 import { contextBuilder, type GatewayContext } from './context.js';
 import type { GatewayFeature } from './features/feature.js';
-import { useGraphiQL } from './features/useGraphiQL.js';
-import { useCors } from './features/useCors.js';
-import { useAuthentication } from './features/useAuthentication.js';
-import { maskErrorForProduction } from './errorMasking.js';
-import { withResponseKeyGuard } from './responseKeyGuard.js';
-import { useOperationLimits } from './features/useOperationLimits.js';
-import { useAuthorization } from './features/useAuthorization.js';
-import { useRateLimit } from './features/useRateLimit.js';
-import { usePersistedQueries } from './features/usePersistedQueries.js';
-import { useResponseCache } from './features/useResponseCache.js';
+import { useGraphiQL } from './features/graphiql/useGraphiQL.js';
+import { useCors } from './features/cors/useCors.js';
+import { useAuthentication } from './features/authentication/useAuthentication.js';
+import { maskErrorForProduction } from './features/errorMasking/errorMasking.js';
+import { withResponseKeyGuard } from './federation/planning/responseKeyGuard.js';
+import { useOperationLimits } from './features/operationLimits/useOperationLimits.js';
+import { useAuthorization } from './features/authorization/useAuthorization.js';
+import { useRateLimit } from './features/rateLimit/useRateLimit.js';
+import { usePersistedQueries } from './features/persistedQueries/usePersistedQueries.js';
+import { useResponseCache } from './features/responseCache/useResponseCache.js';
 import { createStore, STORE_NAMESPACES } from './store/index.js';
 import { createSharedRedis } from './redis.js';
-import { createSubgraphResilience } from './resilience/subgraphResilience.js';
-import { SubgraphDataSource } from './subgraphDataSource.js';
+import { createSubgraphResilience } from './federation/subgraphCalls/subgraphResilience.js';
+import { SubgraphDataSource } from './federation/subgraphCalls/subgraphDataSource.js';
 // --- REST routes, docs and header rules ---
 import { signIdentityHeaders } from '../lib/signedIdentity.js';
-import { useDocs } from './features/useDocs.js';
-import { useRestRoutes } from './features/useRestRoutes.js';
-import { NO_HEADER_RULES, subgraphHeaderRules } from './headerRules.js';
-import { buildOpenApiDocument } from './openapi.js';
+import { useDocs } from './features/docs/useDocs.js';
+import { useRestRoutes } from './features/restRoutes/useRestRoutes.js';
+import { NO_HEADER_RULES, subgraphHeaderRules } from './features/headerRules/headerRules.js';
+import { buildOpenApiDocument } from './features/restRoutes/openapi.js';
 // --- end of REST routes, docs and header rules ---
-import { createSubgraphHttp, type Fetcher } from './subgraphHttp.js';
+import { createSubgraphHttp, type Fetcher } from './federation/subgraphCalls/subgraphHttp.js';
 import {
   apolloGatewayLogger,
   loadSupergraphSource,
   type SubgraphRoute,
   type SupergraphReloadResult,
-} from './supergraphSource.js';
+} from './federation/supergraph/supergraphSource.js';
 
 export interface StartGatewayOptions {
   logger?: Logger;
@@ -75,10 +75,10 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
   const logger = options.logger ?? createLogger('gateway', config.logLevel);
   const lifecycle = new Lifecycle(logger);
   try {
-    // The supergraph and its hot reload (gateway/supergraphSource.ts).
+    // The supergraph and its hot reload (gateway/federation/supergraph).
     const supergraph = await loadSupergraphSource(config, { logger, supergraphSdl: options.supergraphSdl });
     lifecycle.add('supergraph watch', () => supergraph.close());
-    // Timeouts, retries, circuit breakers and deduplication of subgraph calls (gateway/resilience).
+    // Timeouts, retries, circuit breakers and deduplication of subgraph calls (gateway/federation/subgraphCalls).
     const resilience = createSubgraphResilience(config.subgraphResilience, { logger });
     const subgraphHttp = createSubgraphHttp({ timeoutMs: resilience.longestTimeoutMs });
     lifecycle.add('subgraph connections', () => subgraphHttp.close());

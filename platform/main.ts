@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { closeOnSignals } from '../lib/lifecycle.js';
-import { devTokenHelp } from '../gateway/auth/devToken.js';
+import { devTokenHelp } from '../gateway/features/authentication/devToken.js';
 import { loadGatewayConfig } from '../gateway/config.js';
 import { startPlatform } from './startPlatform.js';
 

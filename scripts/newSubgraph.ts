@@ -19,7 +19,7 @@ import {
   composeSubgraphs,
   formatProblem,
   loadSupergraphConfig,
-} from '../gateway/compose.js';
+} from '../gateway/federation/supergraph/compose.js';
 import {
   addStartScript,
   addToDockerCompose,

@@ -9,8 +9,8 @@ import { existsSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError } from '../lib/config.js';
-import { newApiKey } from '../gateway/auth/apiKeys.js';
-import { mintDevToken, parseTtl } from '../gateway/auth/devToken.js';
+import { newApiKey } from '../gateway/features/authentication/apiKeys.js';
+import { mintDevToken, parseTtl } from '../gateway/features/authentication/devToken.js';
 import { loadGatewayConfig } from '../gateway/config.js';
 
 export interface TokenCommandIo {

@@ -3,7 +3,7 @@
  * `npm run compose` makes of supergraph.yaml and the subgraph schemas, and compose without hints.
  */
 import { readFileSync } from 'node:fs';
-import { composeSupergraphConfig } from '../gateway/compose.js';
+import { composeSupergraphConfig } from '../gateway/federation/supergraph/compose.js';
 
 describe('supergraph.graphql', () => {
   it('is up to date with supergraph.yaml (run `npm run compose` after changing a subgraph schema)', async () => {

@@ -5,7 +5,7 @@
  */
 import { createHmac } from 'node:crypto';
 import { devSecret } from '../../lib/config.js';
-import { DEFAULT_JWT_AUDIENCE, DEFAULT_JWT_ISSUER } from '../auth/authenticationConfig.js';
+import { DEFAULT_JWT_AUDIENCE, DEFAULT_JWT_ISSUER } from '../features/authentication/authenticationConfig.js';
 
 /** An HS256 JWT with the default issuer and audience and an hour's expiry, `claims` on top. */
 export function testToken(claims: Record<string, unknown>, secret = devSecret('jwt')): string {

@@ -9,7 +9,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
-import { newApiKey } from '../../gateway/auth/apiKeys.js';
+import { newApiKey } from '../../gateway/features/authentication/apiKeys.js';
 import { testToken } from '../../gateway/testing/testTokens.js';
 import { signedIdentityHeaders } from '../../subgraphs/kit/testing.js';
 import { runTokenCommand } from '../../scripts/token.js';

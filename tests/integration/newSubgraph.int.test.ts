@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { composeSupergraphConfig } from '../../gateway/compose.js';
+import { composeSupergraphConfig } from '../../gateway/federation/supergraph/compose.js';
 import { as, listedSubgraphs, testPlatformEnv } from '../support/platform.js';
 import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
 

@@ -123,7 +123,7 @@ describe('response cache', () => {
     expect(forBob.body.data.myOrders.totalCount).toBe(0);
     expect((await post(MY_ORDERS, undefined, bob)).body.data.myOrders.totalCount).toBe(0);
 
-    // An anonymous caller never gets what was cached for a signed-in one (gateway/caching.int.test.ts
+    // An anonymous caller never gets what was cached for a signed-in one (gateway/features/responseCache/caching.int.test.ts
     // shows PRIVATE data is not stored for anonymous callers at all).
     const anonymous = await post(MY_ORDERS);
     expect(anonymous.cache).not.toBe('HIT');

@@ -52,7 +52,7 @@ export function testPlatformEnv(database: TestDatabase, extra: Env = {}, subgrap
     JWT_SECRET: TEST_JWT_SECRET,
     IDENTITY_SIGNING_SECRET: TEST_IDENTITY_SIGNING_SECRET,
     SEARCH_SYNC_INTERVAL_MS: '200',
-    // Suites fire requests faster than any client would; throttling has its own suite (gateway/rateLimit.int.test.ts).
+    // Suites fire requests faster than any client would; throttling has its own suite (gateway/features/rateLimit/rateLimit.int.test.ts).
     RATE_LIMIT: 'false',
     ...database.env,
     ...extra,

@@ -1,0 +1,90 @@
+/**
+ * Refuses hostile operations before they are planned: too deep, too many aliases or root fields, too
+ * many tokens, or too expensive by the estimate in operationLimits.ts (which reads `@cost` and
+ * `@listSize` from the current supergraph, following hot reloads). A refusal is a 400 with code
+ * QUERY_TOO_COMPLEX naming the limit, the maximum and what the operation asked for.
+ */
+import { GraphQLError } from 'graphql';
+import type { GatewayContext } from '../../context.js';
+import { costHintsFromSdl, countTokens, emptyCostHints, measureOperation, type CostHints } from './operationLimits.js';
+import type { GatewayFeature } from '../feature.js';
+
+export interface OperationLimitsOptions {
+  /** Deepest field nesting. @default 15 */
+  maxDepth: number;
+  /** Aliased fields in one operation. @default 30 */
+  maxAliases: number;
+  /** Fields at the root of one operation. @default 20 */
+  maxRootFields: number;
+  /** Lexical tokens of the whole document. @default 5000 */
+  maxTokens: number;
+  /** Estimated cost (see operationLimits.ts). @default 25000 */
+  maxCost: number;
+  /** Assumed length of a list nothing else sizes. @default 10 */
+  defaultListSize: number;
+}
+
+export const DEFAULT_OPERATION_LIMITS: OperationLimitsOptions = Object.freeze({
+  maxDepth: 15,
+  maxAliases: 30,
+  maxRootFields: 20,
+  maxTokens: 5_000,
+  maxCost: 25_000,
+  defaultListSize: 10,
+});
+
+const LIMIT_TEXT = {
+  depth: 'depth',
+  aliases: 'aliases',
+  rootFields: 'root fields',
+  tokens: 'tokens',
+  cost: 'estimated cost',
+} as const;
+
+function refuse(limit: keyof typeof LIMIT_TEXT, actual: number, max: number): GraphQLError {
+  return new GraphQLError(`Operation refused: its ${LIMIT_TEXT[limit]} (${actual}) exceeds the limit of ${max}`, {
+    extensions: { code: 'QUERY_TOO_COMPLEX', limit, max, actual, http: { status: 400 } },
+  });
+}
+
+export function useOperationLimits(options: Partial<OperationLimitsOptions> = {}): GatewayFeature {
+  const limits = { ...DEFAULT_OPERATION_LIMITS, ...options };
+  let hints: CostHints = emptyCostHints();
+  return {
+    name: 'operation limits',
+    plugins: [
+      {
+        async serverWillStart() {
+          return {
+            schemaDidLoadOrUpdate({ coreSupergraphSdl }) {
+              hints = coreSupergraphSdl ? costHintsFromSdl(coreSupergraphSdl) : emptyCostHints();
+            },
+          };
+        },
+        async requestDidStart() {
+          return {
+            async didResolveOperation({ source, document, operation, schema, request }) {
+              if (!operation) return; // Apollo itself refuses a document without the named operation
+              const tokens = countTokens(source, limits.maxTokens);
+              if (tokens > limits.maxTokens) throw refuse('tokens', tokens, limits.maxTokens);
+              const metrics = measureOperation({
+                schema,
+                document,
+                operation,
+                variables: request.variables,
+                hints,
+                defaultListSize: limits.defaultListSize,
+              });
+              if (metrics.depth > limits.maxDepth) throw refuse('depth', metrics.depth, limits.maxDepth);
+              if (metrics.aliases > limits.maxAliases) throw refuse('aliases', metrics.aliases, limits.maxAliases);
+              if (metrics.rootFields > limits.maxRootFields) {
+                throw refuse('rootFields', metrics.rootFields, limits.maxRootFields);
+              }
+              if (metrics.cost > limits.maxCost) throw refuse('cost', metrics.cost, limits.maxCost);
+            },
+          };
+        },
+      } satisfies import('@apollo/server').ApolloServerPlugin<GatewayContext>,
+    ],
+  };
+}

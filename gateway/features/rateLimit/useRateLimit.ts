@@ -1,0 +1,84 @@
+/**
+ * Throttling at the front door, after authentication: an API key is limited by its usage plan (token
+ * bucket plus daily quota), an authenticated user by the per-user bucket, anyone else by client IP.
+ * Every answer carries the RateLimit and RateLimit-Policy fields of
+ * draft-ietf-httpapi-ratelimit-headers-10; a refusal is a 429 with Retry-After and code RATE_LIMITED,
+ * in the registry's body shape under /api and in the GraphQL shape on /graphql.
+ */
+import type { NextFunction, Request, Response } from 'express';
+import { AppError } from '../../../lib/errors.js';
+import type { Logger } from '../../../lib/logger.js';
+import type { RateLimitConfig } from './limits.js';
+import { createRateLimiter, type Caller, type PolicyState, type RateLimiter } from './rateLimiter.js';
+import type { SharedRedis } from '../../redis.js';
+import type { GatewayFeature } from '../feature.js';
+
+export interface RateLimitFeatureOptions {
+  logger: Logger;
+  /** Counters shared by every replica; absent = in-memory counters of this process. @default undefined */
+  redis?: SharedRedis;
+  /** The clock, for the quota's UTC day. @default () => new Date() */
+  now?: () => Date;
+}
+
+export interface RateLimitFeature extends GatewayFeature {
+  readonly limiter: RateLimiter;
+}
+
+export function useRateLimit(config: RateLimitConfig, options: RateLimitFeatureOptions): RateLimitFeature {
+  const limiter = createRateLimiter(config, options);
+  const { logger } = options;
+  return {
+    name: 'rate limit',
+    limiter,
+    frontDoor: [
+      async (req: Request, res: Response, next: NextFunction) => {
+        // A CORS preflight is the browser asking, not the caller calling.
+        if (req.method === 'OPTIONS') {
+          next();
+          return;
+        }
+        let decision;
+        try {
+          decision = await limiter.check(callerOf(req));
+        } catch (err) {
+          // The counters failing must not take the API down with them: serve, and say so.
+          logger.error({ err, reqId: req.requestId }, 'rate limits: check failed, request served unthrottled');
+          next();
+          return;
+        }
+        setRateLimitHeaders(res, decision.policies);
+        if (decision.allowed) {
+          next();
+          return;
+        }
+        res.setHeader('Retry-After', String(decision.retryAfterSeconds));
+        next(
+          new AppError('RATE_LIMITED', decision.message, {
+            details: decision.details,
+            retryAfterSeconds: decision.retryAfterSeconds,
+          }),
+        );
+      },
+    ],
+  };
+}
+
+/** The key a request is counted under: its API key, else its user, else its client address. */
+export function callerOf(req: Request): Caller {
+  const identity = req.identity;
+  if (identity?.apiKey) return { kind: 'apiKey', id: identity.apiKey.id, plan: identity.apiKey.plan };
+  if (identity?.subject) return { kind: 'user', id: identity.subject };
+  // req.ip honours GATEWAY_TRUST_PROXY (express's `trust proxy`).
+  return { kind: 'ip', id: req.ip ?? req.socket.remoteAddress ?? 'unknown' };
+}
+
+/**
+ * `RateLimit-Policy: "free";q=10;w=2, "free-daily";q=1000;w=86400` and
+ * `RateLimit: "free";r=7;t=1, "free-daily";r=990;t=43000` (structured-field lists).
+ */
+export function setRateLimitHeaders(res: Response, policies: readonly PolicyState[]): void {
+  if (!policies.length) return;
+  res.setHeader('RateLimit-Policy', policies.map((p) => `"${p.name}";q=${p.quota};w=${p.windowSeconds}`).join(', '));
+  res.setHeader('RateLimit', policies.map((p) => `"${p.name}";r=${p.remaining};t=${p.resetSeconds}`).join(', '));
+}
