@@ -1,0 +1,477 @@
+/**
+ * The connection-proxy benchmark: the same single-row statement sent by a client process through
+ * `pg.Pool` straight to PostgreSQL, and through the subgraph kit's proxy client -> HTTP -> db-proxy
+ * (its own process, `db-proxy/main.ts`) -> pg pool -> PostgreSQL. Figures are medians of `runs` runs;
+ * ratios are taken within each run (the two targets one after the other, their order alternating),
+ * then their median. A third check counts, at the proxy, the statements a 100-reference `_entities`
+ * call to the products subgraph costs.
+ *
+ * Needs a real PostgreSQL (default 127.0.0.1:5432, user postgres); it creates a uniquely named
+ * database for the run and drops it afterwards. Without one the result says it was skipped and why.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { signIdentityHeaders } from '../../lib/signedIdentity.js';
+import { urlForDatabase } from '../../db-proxy/drivers/pgDriver.js';
+import { cpuModel, pinning, startProcess, type Started } from '../lib/processes.js';
+import type { ClientResult, ClientSpec } from './client.js';
+import { median } from './samples.js';
+
+export interface ProxyBenchmarkOptions {
+  /** Any database on the server; the run creates its own next to it. @default PROXY_BENCH_DATABASE_URL or postgres://postgres@127.0.0.1:5432/postgres */
+  databaseUrl?: string;
+  /** @default 3 */
+  runs?: number;
+  /** Thrown away before each measured phase. @default 2 */
+  warmupSeconds?: number;
+  /** One client, statements one after another. @default 5 */
+  latencySeconds?: number;
+  /** `concurrency` clients at once. @default 5 */
+  throughputSeconds?: number;
+  /** @default 32 */
+  concurrency?: number;
+  /** pg.Pool size of the direct client and DB_POOL_MAX of the proxy. @default 10 */
+  poolMax?: number;
+  /** References in the batching check's `_entities` call. @default 100 */
+  references?: number;
+  /** LOG_LEVEL of the proxy process (it logs one line per request at info). @default 'info' */
+  proxyLogLevel?: string;
+  /** Progress lines. @default written to stderr */
+  log?: (line: string) => void;
+  /** Stops the run (children stopped, database dropped). */
+  signal?: AbortSignal;
+}
+
+export interface TargetFigures {
+  /** Microseconds, one client. */
+  latencyP50Us: number;
+  latencyP99Us: number;
+  /** Statements per second with `concurrency` clients. */
+  opsPerSecond: number;
+  /** CPU time per statement under load, microseconds: the client process, and the proxy process (proxy only). */
+  clientCpuUs: number;
+  proxyCpuUs?: number;
+}
+
+export interface Ratios {
+  /** proxy / pg: lower is better. */
+  latencyP50: number;
+  latencyP99: number;
+  /** proxy / pg: higher is better. */
+  throughput: number;
+}
+
+export interface BatchCheck {
+  references: number;
+  /** Entities the call answered with (not null). */
+  resolved: number;
+  /** Requests and statements the proxy logged for the products service during the call. */
+  proxyRequests: number;
+  statements: number;
+}
+
+export interface ProxyBenchmarkFigures {
+  skipped: false;
+  machine: string;
+  postgres: string;
+  /** Cores the processes ran on ('' when not pinned). */
+  cores: { client: string; proxy: string; pinned: boolean };
+  settings: Required<Pick<ProxyBenchmarkOptions, 'runs' | 'warmupSeconds' | 'latencySeconds' | 'throughputSeconds' | 'concurrency' | 'poolMax' | 'proxyLogLevel'>>;
+  statement: string;
+  /** Medians over the runs. */
+  pg: TargetFigures;
+  proxy: TargetFigures;
+  /** Medians of the per-run ratios. */
+  ratios: Ratios;
+  runs: { pg: TargetFigures; proxy: TargetFigures; ratios: Ratios }[];
+  batch: BatchCheck;
+  targets: { latency: boolean; throughput: boolean; batch: boolean };
+}
+
+export type ProxyBenchmarkResult = ProxyBenchmarkFigures | { skipped: true; reason: string };
+
+/** The goals of the proxy benchmark. */
+export const PROXY_TARGETS = { maxLatencyRatio: 1.25, minThroughputRatio: 0.8, statementsPer100Lookups: 1 } as const;
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const CLIENT = fileURLToPath(new URL('./client.ts', import.meta.url));
+const SERVICE = 'products';
+const PRODUCT_COUNT = 1_200;
+
+export async function runProxyBenchmark(options: ProxyBenchmarkOptions = {}): Promise<ProxyBenchmarkResult> {
+  const settings = {
+    runs: options.runs ?? 3,
+    warmupSeconds: options.warmupSeconds ?? 2,
+    latencySeconds: options.latencySeconds ?? 5,
+    throughputSeconds: options.throughputSeconds ?? 5,
+    concurrency: options.concurrency ?? 32,
+    poolMax: options.poolMax ?? 10,
+    proxyLogLevel: options.proxyLogLevel ?? 'info',
+  };
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const adminUrl = options.databaseUrl ?? process.env.PROXY_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+  const postgres = await probe(adminUrl);
+  if (!postgres.ok) return { skipped: true, reason: postgres.reason };
+
+  const prefix = `bench_proxy_${randomBytes(4).toString('hex')}_`;
+  const databaseName = prefix + SERVICE;
+  const credential = randomBytes(18).toString('base64url');
+  const identitySecret = randomBytes(24).toString('base64url');
+  const cores = pinning();
+  const placement = { client: cores.load, proxy: cores.gateway, pinned: cores.pinned };
+  const started: Started[] = [];
+  const aborted = () => {
+    if (options.signal?.aborted) throw new Error('proxy benchmark stopped');
+  };
+
+  try {
+    log(`proxy benchmark: database ${databaseName}, ${cores.pinned ? `db-proxy on core ${placement.proxy}, clients on core ${placement.client}` : 'not pinned'}`);
+    const proxy = await startProcess({
+      label: 'db-proxy',
+      command: process.execPath,
+      args: ['--import', 'tsx', 'db-proxy/main.ts'],
+      cwd: ROOT,
+      cores: placement.proxy || undefined,
+      ready: /db-proxy listening/,
+      env: {
+        NODE_ENV: 'production',
+        DB_PROXY_PORT: '0',
+        DB_PROXY_HOST: '127.0.0.1',
+        DB_PROXY_CREDENTIALS: `${SERVICE}=${credential}`,
+        DATABASE_URL: adminUrl,
+        DB_NAME_PREFIX: prefix,
+        DB_POOL_MAX: String(settings.poolMax),
+        LOG_LEVEL: settings.proxyLogLevel,
+      },
+    });
+    started.push(proxy);
+    const proxyUrl = (JSON.parse(proxy.line) as { url: string }).url;
+    const proxyLog = followRequestLog(proxy);
+    aborted();
+
+    // The products subgraph creates and seeds its catalog through the proxy, then answers the batching check.
+    log('proxy benchmark: products subgraph migrating its database through the proxy');
+    const products = await startProcess({
+      label: 'products subgraph',
+      command: process.execPath,
+      args: ['--import', 'tsx', 'subgraphs/products/main.ts'],
+      cwd: ROOT,
+      cores: placement.client || undefined,
+      ready: /products subgraph listening/,
+      timeoutMs: 120_000,
+      env: {
+        NODE_ENV: 'production',
+        PRODUCTS_PORT: '0',
+        PRODUCTS_HOST: '127.0.0.1',
+        PRODUCTS_DB_CREDENTIAL: credential,
+        DB_PROXY_URL: proxyUrl,
+        IDENTITY_SIGNING_SECRET: identitySecret,
+        INTERNAL_SERVICE_TOKEN: randomBytes(18).toString('base64url'),
+        LOG_LEVEL: 'info',
+      },
+    });
+    started.push(products);
+    const graphqlUrl = (JSON.parse(products.line) as { url: string }).url;
+    const batch =
+      settings.proxyLogLevel === 'info' || settings.proxyLogLevel === 'debug' || settings.proxyLogLevel === 'trace'
+        ? await batchCheck(graphqlUrl, identitySecret, proxyUrl, credential, proxyLog, options.references ?? 100)
+        : { references: options.references ?? 100, resolved: 0, proxyRequests: Number.NaN, statements: Number.NaN };
+    await products.stop();
+    started.splice(started.indexOf(products), 1);
+    aborted();
+
+    const spec = (target: ClientSpec['target']): ClientSpec => ({
+      target,
+      databaseUrl: urlForDatabase(adminUrl, databaseName),
+      proxyUrl,
+      credential,
+      poolMax: settings.poolMax,
+      concurrency: settings.concurrency,
+      warmupSeconds: settings.warmupSeconds,
+      latencySeconds: settings.latencySeconds,
+      throughputSeconds: settings.throughputSeconds,
+      productCount: PRODUCT_COUNT,
+    });
+    const runs: ProxyBenchmarkFigures['runs'] = [];
+    for (let run = 1; run <= settings.runs; run++) {
+      const order: ClientSpec['target'][] = run % 2 ? ['pg', 'proxy'] : ['proxy', 'pg'];
+      const figures: Partial<Record<ClientSpec['target'], TargetFigures>> = {};
+      for (const target of order) {
+        log(`proxy benchmark: run ${run}/${settings.runs}, ${target === 'pg' ? 'pg pool direct' : 'through the proxy'}`);
+        figures[target] = await runClient(spec(target), placement.client, proxy.child.pid, options.signal);
+      }
+      const { pg: direct, proxy: proxied } = figures as Record<ClientSpec['target'], TargetFigures>;
+      runs.push({ pg: direct, proxy: proxied, ratios: ratiosOf(direct, proxied) });
+    }
+
+    const medianOf = (pick: (r: (typeof runs)[number]) => number | undefined) => median(runs.map((r) => pick(r) ?? Number.NaN));
+    const targetMedian = (side: 'pg' | 'proxy'): TargetFigures => ({
+      latencyP50Us: medianOf((r) => r[side].latencyP50Us),
+      latencyP99Us: medianOf((r) => r[side].latencyP99Us),
+      opsPerSecond: medianOf((r) => r[side].opsPerSecond),
+      clientCpuUs: medianOf((r) => r[side].clientCpuUs),
+      ...(side === 'proxy' ? { proxyCpuUs: medianOf((r) => r.proxy.proxyCpuUs) } : {}),
+    });
+    const ratios: Ratios = {
+      latencyP50: medianOf((r) => r.ratios.latencyP50),
+      latencyP99: medianOf((r) => r.ratios.latencyP99),
+      throughput: medianOf((r) => r.ratios.throughput),
+    };
+    return {
+      skipped: false,
+      machine: cpuModel(),
+      postgres: postgres.version,
+      cores: placement,
+      settings,
+      statement: 'SELECT <11 columns> FROM products WHERE id = $1 (one row of the seeded catalog)',
+      pg: targetMedian('pg'),
+      proxy: targetMedian('proxy'),
+      ratios,
+      runs,
+      batch,
+      targets: {
+        latency: ratios.latencyP50 <= PROXY_TARGETS.maxLatencyRatio,
+        throughput: ratios.throughput >= PROXY_TARGETS.minThroughputRatio,
+        batch: batch.resolved === batch.references && batch.statements === PROXY_TARGETS.statementsPer100Lookups,
+      },
+    };
+  } finally {
+    for (const child of started.reverse()) await child.stop().catch(() => {});
+    await dropDatabase(adminUrl, databaseName).catch((err: Error) => log(`proxy benchmark: could not drop ${databaseName}: ${err.message}`));
+  }
+}
+
+function ratiosOf(direct: TargetFigures, proxied: TargetFigures): Ratios {
+  return {
+    latencyP50: proxied.latencyP50Us / direct.latencyP50Us,
+    latencyP99: proxied.latencyP99Us / direct.latencyP99Us,
+    throughput: proxied.opsPerSecond / direct.opsPerSecond,
+  };
+}
+
+async function probe(adminUrl: string): Promise<{ ok: true; version: string } | { ok: false; reason: string }> {
+  const client = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 3_000 });
+  const where = (() => {
+    try {
+      const url = new URL(adminUrl);
+      return `${url.hostname}:${url.port || 5432}`;
+    } catch {
+      return 'the configured URL';
+    }
+  })();
+  try {
+    await client.connect();
+    const { rows } = await client.query<{ server_version: string }>('SHOW server_version');
+    return { ok: true, version: `PostgreSQL ${rows[0].server_version} at ${where}` };
+  } catch (err) {
+    return { ok: false, reason: `PostgreSQL at ${where} is unreachable: ${(err as Error).message}` };
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+async function dropDatabase(adminUrl: string, name: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 3_000 });
+  await client.connect();
+  try {
+    // The name is made here from [a-z0-9_] only.
+    await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  } finally {
+    await client.end();
+  }
+}
+
+interface RequestLine {
+  reqId?: string;
+  path?: string;
+  caller?: string;
+  statements?: number;
+  msg?: string;
+}
+
+/** The proxy's one log line per request, as they arrive on its stdout. */
+function followRequestLog(proxy: Started) {
+  const listeners = new Set<(line: RequestLine) => void>();
+  createInterface({ input: proxy.child.stdout! }).on('line', (text) => {
+    if (!text.includes('"msg":"request"')) return;
+    let line: RequestLine;
+    try {
+      line = JSON.parse(text) as RequestLine;
+    } catch {
+      return;
+    }
+    for (const listener of listeners) listener(line);
+  });
+  return {
+    /** Runs `fn`, then collects the request lines logged until a marker request's own line arrives. */
+    async during<T>(fn: () => Promise<T>, marker: () => Promise<string>): Promise<{ value: T; lines: RequestLine[] }> {
+      const lines: RequestLine[] = [];
+      let markerId: string | undefined;
+      let seen!: () => void;
+      const markerSeen = new Promise<void>((resolve) => (seen = resolve));
+      const listener = (line: RequestLine) => {
+        if (markerId !== undefined && line.reqId === markerId) seen();
+        else lines.push(line);
+      };
+      listeners.add(listener);
+      try {
+        const value = await fn();
+        markerId = await marker();
+        await Promise.race([markerSeen, new Promise((_, reject) => setTimeout(() => reject(new Error('the proxy did not log the marker request')), 10_000))]);
+        return { value, lines };
+      } finally {
+        listeners.delete(listener);
+      }
+    },
+  };
+}
+
+/** `_entities` with `references` products, counted at the proxy. */
+async function batchCheck(
+  graphqlUrl: string,
+  identitySecret: string,
+  proxyUrl: string,
+  credential: string,
+  proxyLog: ReturnType<typeof followRequestLog>,
+  references: number,
+): Promise<BatchCheck> {
+  const representations = Array.from({ length: references }, (_, i) => ({
+    __typename: 'Product',
+    id: `prod_${String(((i * 7) % PRODUCT_COUNT) + 1).padStart(4, '0')}`,
+  }));
+  const requestId = `bench-entities-${randomBytes(4).toString('hex')}`;
+  const call = async () => {
+    const response = await fetch(graphqlUrl, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-request-id': requestId,
+        ...signIdentityHeaders({ scopes: [] }, { secret: identitySecret, requestId }),
+      },
+      body: JSON.stringify({
+        query: 'query ($r: [_Any!]!) { _entities(representations: $r) { ... on Product { id name price { formatted } } } }',
+        variables: { r: representations },
+      }),
+    });
+    const body = (await response.json()) as { data?: { _entities?: ({ id: string } | null)[] }; errors?: unknown[] };
+    if (body.errors?.length) throw new Error(`_entities failed: ${JSON.stringify(body.errors).slice(0, 500)}`);
+    return (body.data?._entities ?? []).filter((entity, k) => entity?.id === representations[k].id).length;
+  };
+  const marker = async () => {
+    const markerId = `bench-marker-${randomBytes(4).toString('hex')}`;
+    const response = await fetch(`${proxyUrl}/v1/query`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${credential}`, 'x-request-id': markerId },
+      body: JSON.stringify({ sql: 'SELECT 1' }),
+    });
+    await response.arrayBuffer();
+    return markerId;
+  };
+  const { value: resolved, lines } = await proxyLog.during(call, marker);
+  const mine = lines.filter((line) => line.caller === SERVICE && line.path?.startsWith('/v1/'));
+  return {
+    references,
+    resolved,
+    proxyRequests: mine.length,
+    statements: mine.reduce((sum, line) => sum + (line.statements ?? 0), 0),
+  };
+}
+
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** utime + stime of a process, in microseconds (Linux /proc). */
+function cpuTimeOf(pid: number | undefined): number | undefined {
+  if (!pid) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
+}
+
+async function runClient(spec: ClientSpec, cores: string, proxyPid: number | undefined, signal?: AbortSignal): Promise<TargetFigures> {
+  const args = ['--import', 'tsx', CLIENT, JSON.stringify(spec)];
+  const child = cores ? spawn('taskset', ['-c', cores, process.execPath, ...args], { cwd: ROOT }) : spawn(process.execPath, args, { cwd: ROOT });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+  const onAbort = () => child.kill('SIGTERM');
+  signal?.addEventListener('abort', onAbort, { once: true });
+  let proxyCpuAtStart: number | undefined;
+  let proxyCpuUs: number | undefined;
+  try {
+    const result = await new Promise<ClientResult>((resolve, reject) => {
+      let result: ClientResult | undefined;
+      createInterface({ input: child.stdout }).on('line', (text) => {
+        let event: { event?: string; phase?: string; state?: string; statements?: number };
+        try {
+          event = JSON.parse(text);
+        } catch {
+          return;
+        }
+        if (event.event === 'measure' && event.phase === 'throughput') {
+          const now = cpuTimeOf(proxyPid);
+          if (event.state === 'start') proxyCpuAtStart = now;
+          else if (now !== undefined && proxyCpuAtStart !== undefined && event.statements) {
+            proxyCpuUs = (now - proxyCpuAtStart) / event.statements;
+          }
+        } else if (event.event === 'result') result = event as ClientResult;
+      });
+      child.once('exit', (code) => {
+        if (result) resolve(result);
+        else reject(new Error(`the ${spec.target} client exited with ${code} without a result:\n${stderr}`));
+      });
+    });
+    if (result.errors > 0) throw new Error(`the ${spec.target} client had ${result.errors} failed statements: ${result.firstError}`);
+    return {
+      latencyP50Us: result.latency.p50,
+      latencyP99Us: result.latency.p99,
+      opsPerSecond: result.throughput.opsPerSecond,
+      clientCpuUs: result.throughput.clientCpuUs,
+      ...(spec.target === 'proxy' ? { proxyCpuUs } : {}),
+    };
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+// ---------------------------------------------------------------- the table
+
+const us = (value: number | undefined) => (value === undefined || !Number.isFinite(value) ? '-' : `${Math.round(value)} µs`);
+const ops = (value: number) => (Number.isFinite(value) ? Math.round(value).toLocaleString('en-US') : '-');
+const times = (value: number) => (Number.isFinite(value) ? `${value.toFixed(2)}x` : '-');
+
+/** The benchmark's result as a printable table. */
+export function formatProxyBenchmark(result: ProxyBenchmarkResult): string {
+  if (result.skipped) return `Connection proxy benchmark skipped: ${result.reason}\n`;
+  const { settings: s } = result;
+  const row = (cells: string[]) => `${cells[0].padEnd(20)}${cells.slice(1).map((c) => c.padStart(16)).join('')}`;
+  const met = (ok: boolean) => (ok ? 'met' : 'NOT met');
+  const lines = [
+    `Connection proxy benchmark: ${result.statement}`,
+    `${result.machine}; ${result.postgres}`,
+    result.cores.pinned
+      ? `client process on core ${result.cores.client}, db-proxy process on core ${result.cores.proxy}, PostgreSQL not pinned`
+      : 'processes not pinned (no taskset or one core)',
+    `${s.runs} runs, medians; each phase ${s.warmupSeconds} s warm-up (discarded) + ${s.latencySeconds} s (1 client) / ${s.throughputSeconds} s (${s.concurrency} clients); pool ${s.poolMax} connections both ways; proxy LOG_LEVEL=${s.proxyLogLevel}`,
+    '',
+    row(['', 'p50, 1 client', 'p99, 1 client', `ops/s, ${s.concurrency} cl.`, 'client CPU/op', 'proxy CPU/op']),
+    row(['pg pool direct', us(result.pg.latencyP50Us), us(result.pg.latencyP99Us), ops(result.pg.opsPerSecond), us(result.pg.clientCpuUs), '']),
+    row(['through the proxy', us(result.proxy.latencyP50Us), us(result.proxy.latencyP99Us), ops(result.proxy.opsPerSecond), us(result.proxy.clientCpuUs), us(result.proxy.proxyCpuUs)]),
+    row(['proxy / pg', times(result.ratios.latencyP50), times(result.ratios.latencyP99), times(result.ratios.throughput), '', '']),
+    row(['target', `<= ${PROXY_TARGETS.maxLatencyRatio}x`, '', `>= ${PROXY_TARGETS.minThroughputRatio}x`, '', '']),
+    '',
+    `latency target (p50 <= ${PROXY_TARGETS.maxLatencyRatio}x): ${met(result.targets.latency)}; throughput target (>= ${PROXY_TARGETS.minThroughputRatio}x): ${met(result.targets.throughput)}`,
+    `per run (p50 ratio, ops/s ratio): ${result.runs.map((r) => `${times(r.ratios.latencyP50)} ${times(r.ratios.throughput)}`).join(' | ')}`,
+    `${result.batch.references} lookups -> ${result.batch.statements} statement${result.batch.statements === 1 ? '' : 's'} ` +
+      `(${result.batch.proxyRequests} proxy request${result.batch.proxyRequests === 1 ? '' : 's'}, ${result.batch.resolved}/${result.batch.references} entities resolved; ` +
+      `one _entities call to the products subgraph, counted in the proxy's request log): ${met(result.targets.batch)}`,
+  ];
+  return `${lines.join('\n')}\n`;
+}
