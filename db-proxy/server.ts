@@ -3,18 +3,9 @@
  * statements, batches and transactions for the services, each on its own database only. The wire
  * protocol is lib/dbProtocol.ts.
  */
-import express, { type Request, type Response } from 'express';
-import type { z } from 'zod';
-import {
-  batchRequestSchema,
-  queryRequestSchema,
-  transactionRequestSchema,
-  type BatchResponse,
-  type QueryResult,
-  type TransactionResponse,
-} from '../lib/dbProtocol.js';
-import { AppError } from '../lib/errors.js';
-import { errorHandler, healthRoutes, jsonBody, listen, notFoundHandler } from '../lib/httpServer.js';
+import type { RequestListener } from 'node:http';
+import express from 'express';
+import { errorHandler, healthRoutes, listen, notFoundHandler } from '../lib/httpServer.js';
 import { Lifecycle } from '../lib/lifecycle.js';
 import { createLogger, requestLogging, type Logger } from '../lib/logger.js';
 import { createCredentialCheck, type CredentialCheck } from './auth.js';
@@ -22,8 +13,9 @@ import { credentialProblem, databaseNameProblem, type DbProxyConfig } from './co
 import type { DatabaseDriver, ServiceDatabase } from './drivers/driver.js';
 import { createPgDriver } from './drivers/pgDriver.js';
 import { createPgliteDriver } from './drivers/pgliteDriver.js';
-import { prepareStatement, StatementExecutor, type ExecutionLimits } from './executor.js';
-import { ENDPOINTS, RequestStats, type DbProxyStats, type Endpoint } from './stats.js';
+import { StatementExecutor, type ExecutionLimits } from './executor.js';
+import { RequestStats, type DbProxyStats } from './stats.js';
+import { createV1Handler } from './v1Handler.js';
 
 export type { DbProxyStats, ServiceStats } from './stats.js';
 
@@ -105,8 +97,7 @@ export async function startDbProxy(config: DbProxyConfig, options: StartDbProxyO
     if (failed.length) throw new Error(`db-proxy could not open its databases:\n  - ${failed.join('\n  - ')}`);
 
     const stats = new RequestStats(services);
-    const app = createApp(config, { serviceOf, executors, readiness }, stats, logger);
-    const server = await listen(app, config.port, config.host);
+    const server = await listen(createRequestListener(config, { serviceOf, executors, readiness }, stats, logger), config.port, config.host);
     lifecycle.add('http server', () => server.close());
     logger.info({ url: server.url, driver: driver.kind, databases: databaseNames }, 'db-proxy listening');
 
@@ -170,105 +161,21 @@ interface ServedServices {
   readiness: Record<string, () => Promise<void>>;
 }
 
-function createApp(config: DbProxyConfig, served: ServedServices, stats: RequestStats, logger: Logger) {
-  const { serviceOf, executors } = served;
-
+/** /v1 on its own handler (v1Handler.ts); express serves the rest: /health, /ready, 404s. */
+function createRequestListener(config: DbProxyConfig, served: ServedServices, stats: RequestStats, logger: Logger): RequestListener {
+  const v1 = createV1Handler({
+    serviceOf: served.serviceOf,
+    executors: served.executors,
+    stats,
+    logger,
+    bodyLimit: config.bodyLimit,
+    maxStatements: config.maxStatements,
+  });
   const app = express();
   app.disable('x-powered-by');
-  app.use(
-    requestLogging(logger, {
-      // `service` is taken by the logger's own name; `caller` is the service whose credential was used.
-      fields: (_req, res) => ({ caller: res.locals.service, statements: res.locals.statements }),
-    }),
-  );
+  app.use(requestLogging(logger));
   app.use(healthRoutes(served.readiness));
-
-  const v1 = express.Router();
-  // Authenticate before reading the body, so strangers cannot make the proxy parse megabytes.
-  v1.use((req, res, next) => {
-    let service: string;
-    try {
-      service = serviceOf(req.headers.authorization);
-    } catch (err) {
-      stats.unauthenticated();
-      res.setHeader('WWW-Authenticate', 'Bearer realm="db-proxy"');
-      throw err;
-    }
-    res.locals.service = service;
-    const endpoint = req.method === 'POST' ? ENDPOINTS.find((e) => req.path === `/${e}`) : undefined;
-    stats.request(service, endpoint as Endpoint | undefined);
-    next();
-  });
-  v1.use(jsonBody(config.bodyLimit));
-
-  const executorFor = (res: Response): { service: string; executor: StatementExecutor } => {
-    const service = res.locals.service as string;
-    return { service, executor: executors.get(service)! };
-  };
-  const accepted = (res: Response, service: string, count: number) => {
-    res.locals.statements = count;
-    stats.statements(service, count);
-  };
-
-  v1.post('/query', async (req, res) => {
-    const { service, executor } = executorFor(res);
-    const body = parseBody(req, queryRequestSchema);
-    const statement = prepareStatement(body, 0, false);
-    accepted(res, service, 1);
-    const result: QueryResult = await executor.query(statement);
-    res.json(result);
-  });
-
-  v1.post('/batch', async (req, res) => {
-    const { service, executor } = executorFor(res);
-    checkStatementCount(req, config.maxStatements);
-    const body = parseBody(req, batchRequestSchema);
-    const statements = body.statements.map((s, index) => prepareStatement(s, index, true));
-    accepted(res, service, statements.length);
-    const response: BatchResponse = { results: await executor.batch(statements) };
-    res.json(response);
-  });
-
-  v1.post('/transaction', async (req, res) => {
-    const { service, executor } = executorFor(res);
-    checkStatementCount(req, config.maxStatements);
-    const body = parseBody(req, transactionRequestSchema);
-    const statements = body.statements.map((s, index) => prepareStatement(s, index, true));
-    accepted(res, service, statements.length);
-    const response: TransactionResponse = {
-      results: await executor.transaction(statements, { isolation: body.isolation, readOnly: body.readOnly }),
-    };
-    res.json(response);
-  });
-
-  app.use('/v1', v1);
   app.use(notFoundHandler());
   app.use(errorHandler(logger));
-  return app;
-}
-
-function parseBody<S extends z.ZodType>(req: Request, schema: S): z.output<S> {
-  if (req.body === undefined) {
-    throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send a JSON body with Content-Type: application/json');
-  }
-  const parsed = schema.safeParse(req.body);
-  if (parsed.success) return parsed.data;
-  const issues = parsed.error.issues.slice(0, 20).map((issue) => ({
-    path: issue.path.join('.'),
-    message: issue.message,
-  }));
-  const summary = issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ');
-  throw new AppError('BAD_REQUEST', `Invalid request body: ${summary}`, { details: { issues } });
-}
-
-/** Checked before the body is validated in full, so an oversized list costs little. */
-function checkStatementCount(req: Request, maxStatements: number): void {
-  const statements = (req.body as { statements?: unknown } | undefined)?.statements;
-  if (Array.isArray(statements) && statements.length > maxStatements) {
-    throw new AppError(
-      'PAYLOAD_TOO_LARGE',
-      `The request has ${statements.length} statements; at most ${maxStatements} are allowed per request (DB_MAX_STATEMENTS)`,
-      { details: { statementCount: statements.length, maxStatements } },
-    );
-  }
+  return (req, res) => (v1.matches(req) ? v1.handle(req, res) : app(req, res));
 }

@@ -3,7 +3,7 @@
  * the JSON error handler that turns anything thrown into the registry's body shape, and /health + /ready.
  */
 import { once } from 'node:events';
-import type { Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { AppError } from './errors.js';
@@ -17,8 +17,10 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export async function listen(app: Express, port: number, host = '0.0.0.0', drainMs = 5_000): Promise<RunningServer> {
-  const server = app.listen(port, host);
+/** `app`: an express app, or any request listener (the proxy's own /v1 handler in front of one). */
+export async function listen(app: Express | RequestListener, port: number, host = '0.0.0.0', drainMs = 5_000): Promise<RunningServer> {
+  const server = createServer(app as RequestListener);
+  server.listen(port, host);
   await once(server, 'listening');
   // Node's default keep-alive timeout (5 s) races with client pools that keep sockets for 4 s+; stay above them.
   server.keepAliveTimeout = 65_000;
