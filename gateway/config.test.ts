@@ -1,11 +1,22 @@
+import os from 'node:os';
 import { ConfigError } from '../lib/config.js';
 import { loadGatewayConfig } from './config.js';
 
 describe('loadGatewayConfig', () => {
+  it('reads the executor, the plan cache size and the number of workers', () => {
+    const config = loadGatewayConfig({ QUERY_PLAN_EXECUTOR: 'apollo', QUERY_PLAN_CACHE_SIZE: '50', GATEWAY_WORKERS: '3' });
+    expect([config.queryPlanExecutor, config.queryPlanCacheSize, config.workers]).toEqual(['apollo', 50, 3]);
+    expect(loadGatewayConfig({ GATEWAY_WORKERS: 'auto' }).workers).toBe(os.availableParallelism());
+    expect(() => loadGatewayConfig({ QUERY_PLAN_EXECUTOR: 'fast', GATEWAY_WORKERS: '0' })).toThrow(
+      /GATEWAY_WORKERS: must be a whole number from 1 to 256, or auto[\s\S]*QUERY_PLAN_EXECUTOR: [^\n]*"gateway"\|"apollo"/,
+    );
+  });
+
   it('has working defaults', () => {
     expect(loadGatewayConfig({})).toEqual({
       port: 4000,
       host: '0.0.0.0',
+      workers: 1,
       supergraphPath: undefined,
       supergraphConfig: 'supergraph.yaml',
       subgraphUrls: {},
@@ -23,6 +34,8 @@ describe('loadGatewayConfig', () => {
         breakerCooldownMs: 5_000,
         dedup: true,
       },
+      queryPlanExecutor: 'gateway',
+      queryPlanCacheSize: 1000,
       operationLimits: { maxDepth: 15, maxAliases: 30, maxRootFields: 20, maxTokens: 5_000, maxCost: 25_000, defaultListSize: 10 },
       // --- authentication ---
       authentication: {

@@ -2,6 +2,7 @@
  * The gateway's configuration: the only reader of process.env for this service. Every problem is
  * reported at once and the result is frozen.
  */
+import os from 'node:os';
 import { z } from 'zod';
 import { ConfigError, env, parseEnv } from '../lib/config.js';
 import type { OperationLimitsOptions } from './features/operationLimits/useOperationLimits.js';
@@ -23,6 +24,8 @@ import { isHttpUrl } from './federation/supergraph/urls.js';
 export interface GatewayConfig {
   port: number;
   host: string;
+  /** Gateway processes sharing the port (node:cluster); `auto` in GATEWAY_WORKERS means one per core. @default 1 */
+  workers: number;
   /** A supergraph SDL composed ahead of time (`npm run compose`); wins over `supergraphConfig`. */
   supergraphPath?: string;
   /** A rover-format supergraph.yaml composed at start when `supergraphPath` is not set. */
@@ -43,6 +46,13 @@ export interface GatewayConfig {
   // --- Subgraph resilience (gateway/federation/subgraphCalls): timeouts, retries, circuit breaker, deduplication ---
   subgraphResilience: Readonly<SubgraphResilienceConfig>;
   // --- end of subgraph resilience ---
+  /**
+   * Who runs query plans: `gateway`, the gateway's own executor (federation/execution), or
+   * `apollo`, @apollo/gateway's. @default 'gateway'
+   */
+  queryPlanExecutor: 'gateway' | 'apollo';
+  /** Operations whose query plans (and compiled form) are kept, per supergraph. @default 1000 */
+  queryPlanCacheSize: number;
   /** Hostile-operation limits (features/useOperationLimits). */
   operationLimits: Readonly<OperationLimitsOptions>;
   // --- authentication (gateway/auth, features/useAuthentication) ---
@@ -163,6 +173,13 @@ const subgraphResilienceEnv = {
 const gatewayEnvSchema = z.object({
   GATEWAY_PORT: env.port(4000),
   GATEWAY_HOST: env.host(),
+  GATEWAY_WORKERS: z
+    .string()
+    .default('1')
+    .refine((v) => v === 'auto' || (/^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 256), {
+      message: 'must be a whole number from 1 to 256, or auto (one per core)',
+    })
+    .transform((v) => (v === 'auto' ? os.availableParallelism() : Number(v))),
   SUPERGRAPH_PATH: z.string().min(1).optional(),
   SUPERGRAPH_CONFIG: z.string().min(1).default('supergraph.yaml'),
   SUBGRAPH_URLS: subgraphUrlsSchema,
@@ -179,6 +196,8 @@ const gatewayEnvSchema = z.object({
     .default('1mb'),
   SUBGRAPH_TIMEOUT_MS: env.positiveInt(10_000),
   ...subgraphResilienceEnv,
+  QUERY_PLAN_EXECUTOR: z.enum(['gateway', 'apollo']).default('gateway'),
+  QUERY_PLAN_CACHE_SIZE: env.positiveInt(1_000),
   GATEWAY_MAX_DEPTH: env.positiveInt(15),
   GATEWAY_MAX_ALIASES: z.coerce.number().int().min(0).default(30),
   GATEWAY_MAX_ROOT_FIELDS: env.positiveInt(20),
@@ -287,6 +306,7 @@ export function loadGatewayConfig(
   return Object.freeze({
     port: values.GATEWAY_PORT,
     host: values.GATEWAY_HOST,
+    workers: values.GATEWAY_WORKERS,
     supergraphPath: values.SUPERGRAPH_PATH,
     supergraphConfig: values.SUPERGRAPH_CONFIG,
     subgraphUrls: Object.freeze({ ...values.SUBGRAPH_URLS }),
@@ -305,6 +325,8 @@ export function loadGatewayConfig(
       breakerCooldownMs: values.BREAKER_COOLDOWN_MS,
       dedup: values.SUBGRAPH_DEDUP,
     }),
+    queryPlanExecutor: values.QUERY_PLAN_EXECUTOR,
+    queryPlanCacheSize: values.QUERY_PLAN_CACHE_SIZE,
     operationLimits: Object.freeze({
       maxDepth: values.GATEWAY_MAX_DEPTH,
       maxAliases: values.GATEWAY_MAX_ALIASES,

@@ -19,6 +19,7 @@ import { useGraphiQL } from './features/graphiql/useGraphiQL.js';
 import { useCors } from './features/cors/useCors.js';
 import { useAuthentication } from './features/authentication/useAuthentication.js';
 import { maskErrorForProduction } from './features/errorMasking/errorMasking.js';
+import { withPlanExecutor } from './federation/execution/planExecutor.js';
 import { withResponseKeyGuard } from './federation/planning/responseKeyGuard.js';
 import { useOperationLimits } from './features/operationLimits/useOperationLimits.js';
 import { useAuthorization } from './features/authorization/useAuthorization.js';
@@ -90,12 +91,14 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
     // buildService is called for each subgraph of the first supergraph and for new or moved ones after a swap.
     // @apollo/gateway reads this switch from the environment only, when it is constructed.
     if (!config.apolloTelemetry) process.env.APOLLO_TELEMETRY_DISABLED = 'true';
-    const gateway = new ApolloGateway({
+    // The data source of each subgraph, for the gateway's executor (the latest one built per name).
+    const dataSources = new Map<string, SubgraphDataSource>();
+    const apolloGateway = new ApolloGateway({
       supergraphSdl: supergraph.hook,
       logger: apolloGatewayLogger(logger),
       buildService: ({ name, url }) => {
         const target = supergraph.routingUrlOf(name, url);
-        return new SubgraphDataSource({
+        const dataSource = new SubgraphDataSource({
           name,
           url: target,
           fetcher,
@@ -104,8 +107,19 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
           identitySigningSecret: config.authentication.identitySigningSecret,
           headerRules: subgraphHeaderRules(config.headerRules ?? NO_HEADER_RULES, name),
         });
+        dataSources.set(name, dataSource);
+        return dataSource;
       },
     });
+    // @apollo/gateway plans; the gateway's own executor runs the plans (federation/execution).
+    const gateway =
+      config.queryPlanExecutor === 'gateway'
+        ? withPlanExecutor(apolloGateway, {
+            planningFor: (sdl) => supergraph.planningFor(sdl),
+            subgraph: (name) => dataSources.get(name),
+            planCacheSize: config.queryPlanCacheSize,
+          })
+        : apolloGateway;
 
     const { authentication: auth } = config;
     const identity = useAuthentication({

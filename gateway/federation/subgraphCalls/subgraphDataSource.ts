@@ -24,6 +24,7 @@ import { anonymousIdentity } from '../../../lib/identity.js';
 import { PER_CALL_IDENTITY_HEADERS, signIdentityHeaders } from '../../../lib/signedIdentity.js';
 import { REQUEST_ID_HEADER, type Logger } from '../../../lib/logger.js';
 import type { GatewayContext } from '../../context.js';
+import type { GatewayGraphQLRequestContext } from '../execution/executePlan.js';
 import type { SubgraphHeaderRules } from '../../features/headerRules/headerRules.js';
 import { realClock, withRetries, type RetryOptions } from './retry.js';
 import type { SubgraphPolicy } from './subgraphResilience.js';
@@ -59,6 +60,8 @@ export interface SubgraphDataSourceOptions {
 }
 
 type ProcessOptions = GraphQLDataSourceProcessOptions<GatewayContext>;
+/** The client's request as Apollo Server hands it to the gateway. */
+type IncomingRequestContext = Extract<ProcessOptions, { incomingRequestContext: unknown }>['incomingRequestContext'];
 type GatewayGraphQLResponse = Awaited<ReturnType<GraphQLDataSource['process']>>;
 
 /** A subgraph's answer, read in full: what identical concurrent reads share (each parses its own copy). */
@@ -100,12 +103,11 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
     this.identitySigningSecret = options.identitySigningSecret;
   }
 
+  /** @apollo/gateway's entry: its health checks and the plans the gateway's own executor leaves to it. */
   async process(options: ProcessOptions): Promise<GatewayGraphQLResponse> {
     const { request } = options;
     if (!request.query) throw new Error('Missing query');
     const incoming = 'incomingRequestContext' in options ? options.incomingRequestContext : undefined;
-    const context = incoming?.context;
-    const headers = { ...this.headerRules?.request(incoming), ...this.headersFor(request.http?.headers, context) };
     const body = JSON.stringify({
       query: request.query,
       variables: request.variables,
@@ -113,6 +115,26 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
       extensions: request.extensions,
     });
     const isRead = isQuery(request.query, 'document' in options ? options.document : undefined);
+    return this.call(body, isRead, incoming, request.http?.headers);
+  }
+
+  /**
+   * The gateway's executor's entry (executePlan.ts): a request body it wrote itself, and whether the
+   * operation only reads (so it may be retried and shared).
+   */
+  send(body: string, call: { isRead: boolean; incoming?: GatewayGraphQLRequestContext }): Promise<GatewayGraphQLResponse> {
+    // Apollo Server builds every request's context with the gateway's context function (context.ts).
+    return this.call(body, call.isRead, call.incoming as IncomingRequestContext | undefined, undefined);
+  }
+
+  private async call(
+    body: string,
+    isRead: boolean,
+    incoming: IncomingRequestContext | undefined,
+    extraHeaders: Iterable<[string, string]> | undefined,
+  ): Promise<GatewayGraphQLResponse> {
+    const context = incoming?.context;
+    const headers = { ...this.headerRules?.request(incoming), ...this.headersFor(extraHeaders, context) };
     const inflight = this.policy?.inflight;
 
     let reply: SubgraphReply;

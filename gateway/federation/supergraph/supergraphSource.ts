@@ -19,6 +19,7 @@ import type { Logger } from '../../../lib/logger.js';
 import { withEnforcedSecurityFeatures } from '../../features/authorization/authorization.js';
 import { CompositionError, SupergraphConfigError, composeSupergraphConfig, formatProblem } from './compose.js';
 import type { GatewayConfig } from '../../config.js';
+import type { PlanningContext } from '../execution/planExecutor.js';
 import { watchFiles, type FileWatch, type FileWatchTrigger } from './fileWatch.js';
 
 /** A subgraph with the routing URL the gateway actually calls (after SUBGRAPH_URLS). */
@@ -59,6 +60,11 @@ export interface SupergraphSource {
   routingUrlOf(name: string, supergraphUrl: string | undefined): string;
   /** Reads (or composes) the supergraph again now and swaps to it when it changed and is valid. */
   reload(): Promise<SupergraphReloadResult>;
+  /**
+   * The planner and schemas of a supergraph SDL: the ones built while checking it when it is one this
+   * source served, else built now.
+   */
+  planningFor(sdl: string): PlanningContext;
   close(): Promise<void>;
 }
 
@@ -130,11 +136,14 @@ export async function loadSupergraphSource(
     initialSdl = options.supergraphSdl as string;
   }
   let served: ServedSupergraph;
+  // What checking a supergraph built (planner, schemas), for the executor to plan with: the served one
+  // and a candidate being swapped in.
+  const built = new Map<string, PlanningContext>();
   try {
     initialSdl = withEnforcedSecurityFeatures(initialSdl);
-    // The gateway builds its query planner next and fails to start if it cannot; no need to build one here.
-    const subgraphs = inspectSupergraph(initialSdl, routingUrlOf, { queryPlanner: false });
-    served = { sdl: initialSdl, hash: hashOf(initialSdl), subgraphs };
+    const inspected = inspectSupergraph(initialSdl, routingUrlOf);
+    built.set(initialSdl, inspected.planning);
+    served = { sdl: initialSdl, hash: hashOf(initialSdl), subgraphs: inspected.subgraphs };
   } catch (err) {
     throw new Error(`${origin?.label ?? 'supergraph'}: ${(err as Error).message}`);
   }
@@ -195,7 +204,9 @@ export async function loadSupergraphSource(
         return { status: 'unchanged', hash: served.hash };
       }
       try {
-        subgraphs = inspectSupergraph(sdl, routingUrlOf);
+        const inspected = inspectSupergraph(sdl, routingUrlOf);
+        subgraphs = inspected.subgraphs;
+        built.set(sdl, inspected.planning);
       } catch (err) {
         throw new SupergraphRefusal('invalid', (err as Error).message);
       }
@@ -217,6 +228,7 @@ export async function loadSupergraphSource(
     lastRefusal = undefined;
     const previous = served;
     served = { sdl, hash: hashOf(sdl), subgraphs };
+    for (const key of built.keys()) if (key !== sdl) built.delete(key);
     const before = new Set(previous.subgraphs.map((s) => s.name));
     const after = new Set(subgraphs.map((s) => s.name));
     const stale = Object.keys(config.subgraphUrls).filter((name) => !after.has(name));
@@ -288,6 +300,7 @@ export async function loadSupergraphSource(
     current: () => served,
     routingUrlOf,
     reload: () => schedule('manual'),
+    planningFor: (sdl) => built.get(sdl) ?? buildPlanningContext(sdl),
     close,
   };
 }
@@ -310,24 +323,34 @@ export function apolloGatewayLogger(logger: Logger) {
  * planner) and lists its subgraphs with the URLs they will be called at. Doing this before `update`
  * matters: @apollo/gateway records a new supergraph before building its API schema and query
  * planner, so a supergraph that fails there would leave it half-swapped. (A throwaway ApolloGateway
- * would check the same, but each one starts Apollo's usage telemetry.)
+ * would check the same, but each one starts Apollo's usage telemetry.) What it builds is kept: the
+ * gateway's executor plans with it.
  */
 export function inspectSupergraph(
   sdl: string,
   routingUrlOf: (name: string, supergraphUrl: string | undefined) => string,
-  options: { /** @default true */ queryPlanner?: boolean } = {},
-): SubgraphRoute[] {
-  let supergraph: Supergraph;
+): { subgraphs: SubgraphRoute[]; planning: PlanningContext } {
+  let planning: PlanningContext;
   try {
-    supergraph = Supergraph.build(sdl, { validateSupergraph: true });
-    supergraph.schema.toGraphQLJSSchema();
-    supergraph.apiSchema().toGraphQLJSSchema();
-    if (options.queryPlanner !== false) new QueryPlanner(supergraph);
+    planning = buildPlanningContext(sdl);
+    planning.apiSchema.toGraphQLJSSchema();
   } catch (err) {
     const message = (err as Error).message;
     throw new Error(/^invalid supergraph/i.test(message) ? message : `invalid supergraph: ${message}`);
   }
-  return supergraph.subgraphsMetadata().map(({ name, url }) => ({ name, url: routingUrlOf(name, url) }));
+  const subgraphs = planning.supergraph.subgraphsMetadata().map(({ name, url }) => ({ name, url: routingUrlOf(name, url) }));
+  return { subgraphs, planning };
+}
+
+/** The validated supergraph, its API schema, its whole schema for graphql-js, and a query planner. */
+export function buildPlanningContext(sdl: string): PlanningContext {
+  const supergraph = Supergraph.build(sdl, { validateSupergraph: true });
+  return {
+    supergraph,
+    supergraphSchema: supergraph.schema.toGraphQLJSSchema(),
+    apiSchema: supergraph.apiSchema(),
+    planner: new QueryPlanner(supergraph),
+  };
 }
 
 function hashOf(sdl: string): string {

@@ -1,0 +1,117 @@
+/**
+ * The gateways the benchmark measures, each started the way its users run it, as its own process on
+ * the gateway core, in front of the same supergraph. Ours runs with throttling and the response
+ * cache off (RATE_LIMIT=false RESPONSE_CACHE=false), as every benchmark of it does, and without
+ * per-request log lines (LOG_LEVEL=warn); everything else is its production default.
+ */
+import { existsSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startProcess, type Started } from './processes.js';
+
+export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const PEERS_DIR = path.join(REPO_ROOT, 'bench', 'peers');
+
+export interface GatewaySpec {
+  id: string;
+  label: string;
+  /** Why it cannot run here, when it cannot. */
+  unavailable?: string;
+  start(supergraphPath: string, cores: string, extraEnv?: Record<string, string>): Promise<RunningBenchGateway>;
+}
+
+export interface RunningBenchGateway {
+  url: string;
+  pid: number | undefined;
+  stop(): Promise<void>;
+}
+
+const TSX = ['--import', 'tsx'];
+
+async function started(process: Promise<Started>): Promise<RunningBenchGateway> {
+  const running = await process;
+  const url = /(http:\/\/\S+\/graphql)/.exec(running.line)?.[1];
+  if (!url) throw new Error(`no URL in "${running.line}"`);
+  return { url, pid: running.child.pid, stop: running.stop };
+}
+
+/** Secrets for ours in production mode, where the development ones are refused. */
+export const BENCH_SECRETS = {
+  JWT_SECRET: randomBytes(32).toString('hex'),
+  IDENTITY_SIGNING_SECRET: randomBytes(32).toString('hex'),
+};
+
+export function ourGatewayEnv(extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    NODE_ENV: 'production',
+    RATE_LIMIT: 'false',
+    RESPONSE_CACHE: 'false',
+    LOG_LEVEL: 'warn',
+    GATEWAY_HOST: '127.0.0.1',
+    ...BENCH_SECRETS,
+    ...extra,
+  };
+}
+
+export const OURS: GatewaySpec = {
+  id: 'ours',
+  label: 'ours',
+  start: (supergraphPath, cores, extraEnv) =>
+    started(
+      startProcess({
+        label: 'our gateway',
+        command: process.execPath,
+        args: [...TSX, ...(process.env.BENCH_NODE_FLAGS ? process.env.BENCH_NODE_FLAGS.split(' ') : []), path.join(REPO_ROOT, 'gateway', 'cli.ts'), '--supergraph', supergraphPath, '--port', '0', '--no-watch'],
+        env: ourGatewayEnv(extraEnv),
+        cores,
+        ready: /Gateway ready at/,
+        cwd: REPO_ROOT,
+      }),
+    ),
+};
+
+export const APOLLO: GatewaySpec = {
+  id: 'apollo',
+  label: '@apollo/gateway (baseline)',
+  start: (supergraphPath, cores) =>
+    started(
+      startProcess({
+        label: '@apollo/gateway',
+        command: process.execPath,
+        args: [...TSX, path.join(REPO_ROOT, 'bench', 'gateways', 'apolloGateway.ts')],
+        env: { NODE_ENV: 'production', SUPERGRAPH_PATH: supergraphPath, PORT: '0' },
+        cores,
+        ready: /^ready /,
+        cwd: REPO_ROOT,
+      }),
+    ),
+};
+
+const peersInstalled = () => existsSync(path.join(PEERS_DIR, 'node_modules', '@graphql-hive', 'gateway'));
+
+function hive(routerRuntime: boolean): GatewaySpec {
+  return {
+    id: routerRuntime ? 'hive-rr' : 'hive',
+    label: routerRuntime ? 'Hive Gateway + router-runtime' : 'Hive Gateway',
+    get unavailable() {
+      return peersInstalled() ? undefined : 'bench/peers is not installed (npm ci --prefix bench/peers)';
+    },
+    start: (supergraphPath, cores) =>
+      started(
+        startProcess({
+          label: routerRuntime ? 'Hive Gateway (router-runtime)' : 'Hive Gateway',
+          command: process.execPath,
+          args: [...TSX, path.join(PEERS_DIR, 'hiveGateway.ts')],
+          env: { NODE_ENV: 'production', SUPERGRAPH_PATH: supergraphPath, PORT: '0', ROUTER_RUNTIME: String(routerRuntime) },
+          cores,
+          ready: /^ready /,
+          cwd: PEERS_DIR,
+        }),
+      ),
+  };
+}
+
+export const HIVE = hive(false);
+export const HIVE_ROUTER_RUNTIME = hive(true);
+export const ALL_GATEWAYS: readonly GatewaySpec[] = [OURS, APOLLO, HIVE, HIVE_ROUTER_RUNTIME];

@@ -1,0 +1,305 @@
+/**
+ * `npm run bench`: our gateway against plain @apollo/gateway (the baseline) and Hive Gateway (with and
+ * without @graphql-hive/router-runtime), in one run, on the same subgraphs and queries. Each gateway
+ * runs as one process pinned to the gateway core; the subgraphs and the load generator (autocannon)
+ * share the other core(s). Every answer is checked against a reference computed without federation
+ * before any load, and every response under load must be byte for byte that answer. Warm-up is
+ * discarded; each figure is the median of the runs, which go round the gateways in turn so drift hits
+ * them alike. Prints one table per scenario with each gateway's ratio to the baseline, then the
+ * targets of the benchmark and whether they are met; writes the same as Markdown to
+ * bench/results/latest.md.
+ *
+ *   npm run bench -- --duration 10 --runs 3 --warmup 5 --connections 32 --scenarios heavy,small --gateways ours,apollo
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Command } from 'commander';
+import { graphql } from 'graphql';
+import { startBenchSubgraphs, writeBenchSupergraph, type RunningBenchSubgraphs } from './lib/benchSubgraphs.js';
+import { ALL_GATEWAYS, PEERS_DIR, REPO_ROOT, type GatewaySpec, type RunningBenchGateway } from './lib/gateways.js';
+import { latency, median, throughput, type LatencyResult, type ThroughputResult } from './lib/load.js';
+import { cpuModel, memoryOf, pinning } from './lib/processes.js';
+import { formatTable, type Column } from './lib/table.js';
+import { HEAVY_QUERY, SMALL_QUERY, SMALL_QUERY_SUBGRAPH_OPERATION } from './queries.js';
+import { createBenchData } from './subgraphs/data.js';
+import { referenceSchema } from './subgraphs/schemas.js';
+
+const program = new Command()
+  .name('bench')
+  .option('--duration <seconds>', 'length of each measured run', '10')
+  .option('--runs <n>', 'measured runs per gateway (the median is reported)', '3')
+  .option('--warmup <seconds>', 'load before the measured runs, discarded', '5')
+  .option('--connections <n>', 'concurrent connections of the load generator', '32')
+  .option('--scenarios <list>', 'heavy,small', 'heavy,small')
+  .option('--gateways <list>', 'ours,apollo,hive,hive-rr', ALL_GATEWAYS.map((g) => g.id).join(','))
+  .option('--latency-seconds <seconds>', 'length of each one-connection latency probe', '5')
+  .parse();
+const options = program.opts<Record<string, string>>();
+const durationSeconds = Number(options.duration);
+const runs = Number(options.runs);
+const warmupSeconds = Number(options.warmup);
+const connections = Number(options.connections);
+const latencySeconds = Number(options.latencySeconds);
+const scenarios = options.scenarios.split(',');
+const wanted = options.gateways.split(',');
+
+const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
+
+interface GatewayFigures {
+  gateway: GatewaySpec;
+  problem?: string;
+  rps?: number;
+  p50?: number;
+  p99?: number;
+  peakMb?: number;
+  subgraphRequestsPerOp?: number;
+  errors?: number;
+}
+
+interface Scenario {
+  id: string;
+  title: string;
+  query: string;
+  expected: string;
+}
+
+async function ensurePeers(): Promise<void> {
+  if (existsSync(path.join(PEERS_DIR, 'node_modules', '@graphql-hive', 'gateway'))) return;
+  if (!wanted.some((id) => id.startsWith('hive'))) return;
+  log('installing the peer gateways once (npm ci --prefix bench/peers) ...');
+  const result = spawnSync('npm', ['ci', '--prefix', PEERS_DIR, '--no-audit', '--no-fund', '--ignore-scripts'], { stdio: 'inherit' });
+  if (result.status !== 0) log('could not install the peer gateways: they are left out of this run');
+}
+
+async function post(url: string, query: string): Promise<{ status: number; text: string }> {
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
+  return { status: response.status, text: await response.text() };
+}
+
+/** The answer without federation, in the key order of the query. */
+async function reference(query: string): Promise<string> {
+  const result = await graphql({ schema: referenceSchema(createBenchData()), source: query });
+  if (result.errors) throw new Error(`the reference schema cannot answer: ${result.errors[0].message}`);
+  return JSON.stringify({ data: result.data });
+}
+
+async function measure(
+  scenario: Scenario,
+  gateways: readonly GatewaySpec[],
+  subgraphs: RunningBenchSubgraphs,
+  supergraphPath: string,
+  cores: { gateway: string; load: string },
+): Promise<GatewayFigures[]> {
+  const figures: GatewayFigures[] = [];
+  const running = new Map<GatewaySpec, { gateway: RunningBenchGateway; body: string; samples: ThroughputResult[]; perOp: number[] }>();
+  try {
+    for (const gateway of gateways) {
+      if (gateway.unavailable) {
+        figures.push({ gateway, problem: gateway.unavailable });
+        continue;
+      }
+      log(`${scenario.id}: starting ${gateway.label}`);
+      let instance: RunningBenchGateway;
+      try {
+        instance = await gateway.start(supergraphPath, cores.gateway);
+      } catch (err) {
+        figures.push({ gateway, problem: `did not start: ${(err as Error).message.split('\n')[0]}` });
+        continue;
+      }
+      const answer = await post(instance.url, scenario.query);
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(answer.text);
+      } catch {
+        parsed = undefined;
+      }
+      if (answer.status !== 200 || JSON.stringify(parsed) !== scenario.expected) {
+        figures.push({ gateway, problem: `wrong answer (HTTP ${answer.status}): ${answer.text.slice(0, 200)}` });
+        await instance.stop();
+        continue;
+      }
+      running.set(gateway, { gateway: instance, body: answer.text, samples: [], perOp: [] });
+    }
+    const body = JSON.stringify({ query: scenario.query });
+    for (const [spec, state] of running) {
+      log(`${scenario.id}: warming up ${spec.label} (${warmupSeconds} s)`);
+      await throughput({ url: state.gateway.url, body, connections, durationSeconds: warmupSeconds }, cores.load);
+    }
+    for (let round = 1; round <= runs; round++) {
+      for (const [spec, state] of running) {
+        await subgraphs.reset();
+        const result = await throughput(
+          { url: state.gateway.url, body, expectBody: state.body, connections, durationSeconds },
+          cores.load,
+        );
+        const stats = await subgraphs.stats();
+        const calls = Object.values(stats).reduce((sum, s) => sum + s.requests, 0);
+        state.samples.push(result);
+        state.perOp.push(result.requests ? calls / result.requests : NaN);
+        log(
+          `${scenario.id}: run ${round}/${runs} ${spec.label}: ${result.rps.toFixed(0)} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms` +
+            (result.errors + result.non2xx + result.mismatches ? `, ${result.errors} errors, ${result.non2xx} non-2xx, ${result.mismatches} wrong bodies` : ''),
+        );
+      }
+    }
+    for (const [spec, state] of running) {
+      figures.push({
+        gateway: spec,
+        rps: median(state.samples.map((s) => s.rps)),
+        p50: median(state.samples.map((s) => s.p50)),
+        p99: median(state.samples.map((s) => s.p99)),
+        peakMb: memoryOf(state.gateway.pid)?.peakMb,
+        subgraphRequestsPerOp: median(state.perOp),
+        errors: state.samples.reduce((sum, s) => sum + s.errors + s.non2xx + s.mismatches, 0),
+      });
+    }
+  } finally {
+    for (const state of running.values()) await state.gateway.stop();
+  }
+  return gateways.map((g) => figures.find((f) => f.gateway === g)!).filter(Boolean);
+}
+
+/** The small query on one connection: each gateway, and the subgraph called directly. */
+async function oneConnectionLatency(
+  gateways: readonly GatewaySpec[],
+  subgraphs: RunningBenchSubgraphs,
+  supergraphPath: string,
+  cores: { gateway: string; load: string },
+): Promise<{ label: string; result?: LatencyResult; problem?: string }[]> {
+  const rows: { label: string; result?: LatencyResult; problem?: string }[] = [];
+  const direct = JSON.stringify({ query: SMALL_QUERY_SUBGRAPH_OPERATION });
+  log(`small query, one connection: the products subgraph directly (${latencySeconds} s)`);
+  await latency({ url: subgraphs.urls.products, body: direct, durationSeconds: 1 }, cores.load);
+  rows.push({ label: 'products subgraph, called directly', result: await latency({ url: subgraphs.urls.products, body: direct, durationSeconds: latencySeconds }, cores.load) });
+  for (const gateway of gateways) {
+    if (gateway.unavailable) continue;
+    let instance: RunningBenchGateway | undefined;
+    try {
+      instance = await gateway.start(supergraphPath, cores.gateway);
+      const body = JSON.stringify({ query: SMALL_QUERY });
+      log(`small query, one connection: ${gateway.label} (${latencySeconds} s)`);
+      await latency({ url: instance.url, body, durationSeconds: 2 }, cores.load);
+      rows.push({ label: gateway.label, result: await latency({ url: instance.url, body, durationSeconds: latencySeconds }, cores.load) });
+    } catch (err) {
+      rows.push({ label: gateway.label, problem: (err as Error).message.split('\n')[0] });
+    } finally {
+      await instance?.stop();
+    }
+  }
+  return rows;
+}
+
+const fmt = (value: number | undefined, digits = 0) => (value === undefined || !Number.isFinite(value) ? '—' : value.toFixed(digits));
+
+function scenarioTable(figures: GatewayFigures[]): string {
+  const baseline = figures.find((f) => f.gateway.id === 'apollo' && f.rps);
+  const columns: Column<GatewayFigures>[] = [
+    { title: 'gateway', value: (f) => f.gateway.label },
+    { title: 'RPS', align: 'right', value: (f) => fmt(f.rps) },
+    { title: '× baseline', align: 'right', value: (f) => (baseline?.rps && f.rps ? `${(f.rps / baseline.rps).toFixed(2)}×` : '—') },
+    { title: 'p50 ms', align: 'right', value: (f) => fmt(f.p50, 1) },
+    { title: 'p99 ms', align: 'right', value: (f) => fmt(f.p99, 1) },
+    { title: 'p99/p50', align: 'right', value: (f) => (f.p50 && f.p99 ? (f.p99 / Math.max(f.p50, 1)).toFixed(1) : '—') },
+    { title: 'peak RSS MB', align: 'right', value: (f) => fmt(f.peakMb) },
+    { title: 'subgraph req/op', align: 'right', value: (f) => fmt(f.subgraphRequestsPerOp, 1) },
+    { title: 'errors', align: 'right', value: (f) => (f.problem ? f.problem : String(f.errors ?? 0)) },
+  ];
+  return formatTable(figures, columns);
+}
+
+async function main(): Promise<void> {
+  await ensurePeers();
+  const gateways = ALL_GATEWAYS.filter((g) => wanted.includes(g.id));
+  const cores = pinning();
+  const machine = cpuModel();
+  log(`machine: ${machine}`);
+  log(cores.pinned ? `gateway on core ${cores.gateway}; subgraphs and load generator on core(s) ${cores.load}` : 'no pinning (one core, or no taskset)');
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'bench-'));
+  const subgraphs = await startBenchSubgraphs(cores.load);
+  const report: string[] = [];
+  const out = (text = '') => {
+    process.stdout.write(`${text}\n`);
+    report.push(text);
+  };
+  const targets: { target: string; figure: string; met: boolean | undefined }[] = [];
+  try {
+    const supergraphPath = path.join(dir, 'supergraph.graphql');
+    await writeBenchSupergraph(subgraphs.urls, supergraphPath);
+    const settings =
+      `${durationSeconds} s runs × ${runs} (median), ${warmupSeconds} s warm-up, ${connections} connections; ` +
+      `ours with RATE_LIMIT=false RESPONSE_CACHE=false LOG_LEVEL=warn NODE_ENV=production; one process per gateway`;
+    out(`# Gateway benchmark`);
+    out();
+    out(`Machine: ${machine}. ${cores.pinned ? `Gateway pinned to core ${cores.gateway}, subgraphs and autocannon to core ${cores.load}` : 'Not pinned'}.`);
+    out(`Settings: ${settings}.`);
+
+    if (scenarios.includes('heavy')) {
+      const expected = await reference(HEAVY_QUERY);
+      const scenario = { id: 'heavy', title: 'Heavy query', query: HEAVY_QUERY, expected };
+      const figures = await measure(scenario, gateways, subgraphs, supergraphPath, cores);
+      out();
+      out(`## Heavy query: nested lists across 4 subgraphs, ${(Buffer.byteLength(expected) / 1024).toFixed(0)} KB response`);
+      out();
+      out(scenarioTable(figures));
+      const ours = figures.find((f) => f.gateway.id === 'ours');
+      const apollo = figures.find((f) => f.gateway.id === 'apollo');
+      const hiveRr = figures.find((f) => f.gateway.id === 'hive-rr');
+      const ratio = (a?: number, b?: number) => (a && b ? a / b : undefined);
+      const vsApollo = ratio(ours?.rps, apollo?.rps);
+      const vsHive = ratio(ours?.rps, hiveRr?.rps);
+      targets.push({ target: 'heavy: RPS ≥ 5× the baseline', figure: vsApollo ? `${vsApollo.toFixed(2)}×` : '—', met: vsApollo === undefined ? undefined : vsApollo >= 5 });
+      targets.push({ target: 'heavy: RPS ≥ 1.2× Hive Gateway + router-runtime', figure: vsHive ? `${vsHive.toFixed(2)}×` : '—', met: vsHive === undefined ? undefined : vsHive >= 1.2 });
+      const tail = ours?.p50 && ours.p99 ? ours.p99 / Math.max(ours.p50, 1) : undefined;
+      targets.push({ target: 'heavy: p99 within 3× p50', figure: tail ? `${tail.toFixed(1)}×` : '—', met: tail === undefined ? undefined : tail <= 3 });
+      targets.push({ target: 'heavy: peak RSS ≤ 200 MB', figure: ours?.peakMb ? `${ours.peakMb.toFixed(0)} MB` : '—', met: ours?.peakMb === undefined ? undefined : ours.peakMb <= 200 });
+    }
+
+    if (scenarios.includes('small')) {
+      const expected = await reference(SMALL_QUERY);
+      const scenario = { id: 'small', title: 'Small query', query: SMALL_QUERY, expected };
+      const figures = await measure(scenario, gateways, subgraphs, supergraphPath, cores);
+      out();
+      out(`## Small query: one field of one subgraph (\`${SMALL_QUERY}\`)`);
+      out();
+      out(scenarioTable(figures));
+      const rows = await oneConnectionLatency(gateways, subgraphs, supergraphPath, cores);
+      const direct = rows[0].result;
+      out();
+      out(`One connection, one request at a time (${latencySeconds} s each, hrtime):`);
+      out();
+      out(
+        formatTable(rows, [
+          { title: 'called', value: (r) => r.label },
+          { title: 'p50 ms', align: 'right', value: (r) => fmt(r.result?.p50, 3) },
+          { title: 'p99 ms', align: 'right', value: (r) => fmt(r.result?.p99, 3) },
+          { title: 'added at p50 ms', align: 'right', value: (r) => (r.result && direct && r !== rows[0] ? (r.result.p50 - direct.p50).toFixed(3) : '—') },
+          { title: 'requests', align: 'right', value: (r) => (r.problem ? r.problem : String(r.result?.requests ?? '—')) },
+        ]),
+      );
+      const ours = rows.find((r) => r.label === 'ours')?.result;
+      const added = ours && direct ? ours.p50 - direct.p50 : undefined;
+      targets.push({ target: 'small: ≤ 0.5 ms added at p50 over the subgraph (one connection)', figure: added !== undefined ? `${added.toFixed(3)} ms` : '—', met: added === undefined ? undefined : added <= 0.5 });
+    }
+
+    out();
+    out('## Targets');
+    out();
+    out(
+      formatTable(targets, [
+        { title: 'target', value: (t) => t.target },
+        { title: 'measured', align: 'right', value: (t) => t.figure },
+        { title: 'met', value: (t) => (t.met === undefined ? 'not measured' : t.met ? 'yes' : 'NO') },
+      ]),
+    );
+  } finally {
+    await subgraphs.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+  await mkdir(path.join(REPO_ROOT, 'bench', 'results'), { recursive: true });
+  await writeFile(path.join(REPO_ROOT, 'bench', 'results', 'latest.md'), `${report.join('\n')}\n`);
+}
+
+await main();

@@ -1,0 +1,169 @@
+/**
+ * The gateway's executor: @apollo/gateway keeps loading and swapping the supergraph, and its query
+ * planner (@apollo/query-planner) still decides what to fetch, but the plans run here
+ * (executePlan.ts), cached per operation together with everything worked out for them (compiled
+ * fetches, the response shape). Plans this executor does not run (@defer, subscriptions) are handed
+ * to @apollo/gateway's own executor, which answers them as it always has.
+ *
+ * Use: `new ApolloServer({ gateway: withPlanExecutor(new ApolloGateway(...), options) })`.
+ */
+import { operationFromDocument, type Schema, type Supergraph } from '@apollo/federation-internals';
+import type { ApolloGateway } from '@apollo/gateway';
+import type { QueryPlanner } from '@apollo/query-planner';
+import {
+  GraphQLError,
+  Kind,
+  getVariableValues,
+  type DocumentNode,
+  type FragmentDefinitionNode,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+} from 'graphql';
+import { LRUCache } from 'lru-cache';
+import {
+  compilePlan,
+  isSupportedPlan,
+  runPlan,
+  type CompiledNode,
+  type GatewayGraphQLRequestContext,
+  type SubgraphCaller,
+} from './executePlan.js';
+import { compileResponseShape, shapeResponse, type ResponseShape } from './responseShape.js';
+
+export type GatewayLike = Pick<ApolloGateway, 'load' | 'onSchemaLoadOrUpdate' | 'stop'>;
+type GatewayExecutor = NonNullable<Awaited<ReturnType<ApolloGateway['load']>>['executor']>;
+type ExecutionResult = Awaited<ReturnType<GatewayExecutor>>;
+
+/** What planning and running needs of one supergraph. */
+export interface PlanningContext {
+  supergraph: Supergraph;
+  /** The API schema the planner plans against. */
+  apiSchema: Schema;
+  planner: QueryPlanner;
+  /** The whole supergraph schema (type conditions of representations, rewrites). */
+  supergraphSchema: GraphQLSchema;
+}
+
+export interface PlanExecutorOptions {
+  /** The planning context of a supergraph SDL, as the supergraph source built it. */
+  planningFor(supergraphSdl: string): PlanningContext;
+  /** The caller of a subgraph by name (the data sources @apollo/gateway built). */
+  subgraph(name: string): SubgraphCaller | undefined;
+  /** Operations whose plans are kept, per supergraph. @default 1000 */
+  planCacheSize?: number;
+  /** Told about each plan built (and whether it came from the cache), e.g. for metrics. */
+  onPlan?: (event: { cached: boolean }) => void;
+}
+
+/** An operation ready to run: its plan, compiled, and how its responses are shaped. */
+interface PreparedOperation {
+  operation: OperationDefinitionNode;
+  /** Undefined: leave it to @apollo/gateway's executor. */
+  root?: CompiledNode;
+  supported: boolean;
+  shape: ResponseShape;
+}
+
+interface SchemaState {
+  planning: PlanningContext;
+  plans: LRUCache<string, PreparedOperation>;
+}
+
+export function withPlanExecutor(gateway: GatewayLike, options: PlanExecutorOptions): GatewayLike {
+  const states = new WeakMap<GraphQLSchema, SchemaState>();
+  const register = ({ apiSchema, coreSupergraphSdl }: { apiSchema: GraphQLSchema; coreSupergraphSdl: string }) => {
+    if (states.has(apiSchema)) return;
+    states.set(apiSchema, {
+      planning: options.planningFor(coreSupergraphSdl),
+      plans: new LRUCache({ max: options.planCacheSize ?? 1000 }),
+    });
+  };
+
+  const prepare = (state: SchemaState, requestContext: GatewayGraphQLRequestContext): PreparedOperation => {
+    const { document, request, queryHash } = requestContext;
+    const key = `${queryHash}\0${request.operationName ?? ''}`;
+    let prepared = state.plans.get(key);
+    options.onPlan?.({ cached: prepared !== undefined });
+    if (prepared) return prepared;
+    const { operation, fragments } = operationOf(document, request.operationName ?? undefined);
+    const plan = state.planning.planner.buildQueryPlan(
+      operationFromDocument(state.planning.apiSchema, document, { operationName: request.operationName ?? undefined }),
+    );
+    const supported = isSupportedPlan(plan);
+    prepared = {
+      operation,
+      supported,
+      root: supported ? compilePlan(plan, state.planning.supergraphSchema) : undefined,
+      shape: compileResponseShape(requestContext.schema, operation, fragments),
+    };
+    state.plans.set(key, prepared);
+    return prepared;
+  };
+
+  const execute = async (requestContext: GatewayGraphQLRequestContext, fallback: GatewayExecutor): Promise<ExecutionResult> => {
+    const state = states.get(requestContext.schema);
+    if (!state) return fallback(requestContext);
+    const prepared = prepare(state, requestContext);
+    if (!prepared.supported) return fallback(requestContext);
+    const variables = requestContext.request.variables ?? undefined;
+    if (prepared.operation.variableDefinitions?.length) {
+      const { errors } = getVariableValues(requestContext.schema, prepared.operation.variableDefinitions, variables ?? {});
+      if (errors) return { errors };
+    }
+    const data: Record<string, unknown> = {};
+    const errors: unknown[] = [];
+    if (prepared.root) {
+      await runPlan(prepared.root, {
+        requestContext,
+        variables,
+        variableDefaults: prepared.shape.variableDefaults,
+        supergraphSchema: state.planning.supergraphSchema,
+        subgraph: options.subgraph,
+        errors,
+        data,
+      });
+    }
+    try {
+      const shaped = shapeResponse(prepared.shape, data, variables);
+      if (errors.length === 0 && shaped.errors.length > 0) {
+        return { extensions: { valueCompletion: shaped.errors }, data: shaped.data } as ExecutionResult;
+      }
+      return (errors.length === 0 ? { data: shaped.data } : { errors, data: shaped.data }) as ExecutionResult;
+    } catch (err) {
+      if (err instanceof GraphQLError) return { errors: [err] };
+      const message = err instanceof Error ? err.message : 'Unexpected error during query plan execution';
+      return { errors: [new GraphQLError(message, { originalError: err instanceof Error ? err : undefined })] };
+    }
+  };
+
+  return {
+    async load(loadOptions) {
+      // Registered before loading: the first schema is announced during load().
+      gateway.onSchemaLoadOrUpdate(register);
+      const loaded = await gateway.load(loadOptions);
+      const fallback = loaded.executor;
+      if (!fallback) return loaded;
+      return { ...loaded, executor: (requestContext) => execute(requestContext, fallback) };
+    },
+    onSchemaLoadOrUpdate: (callback) => gateway.onSchemaLoadOrUpdate(callback),
+    stop: () => gateway.stop(),
+  };
+}
+
+/** The operation to run and the document's fragments (validation has already checked both). */
+function operationOf(
+  document: DocumentNode,
+  operationName: string | undefined,
+): { operation: OperationDefinitionNode; fragments: Record<string, FragmentDefinitionNode> } {
+  let operation: OperationDefinitionNode | undefined;
+  const fragments: Record<string, FragmentDefinitionNode> = Object.create(null);
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.OPERATION_DEFINITION) {
+      if (!operationName || definition.name?.value === operationName) operation ??= definition;
+    } else if (definition.kind === Kind.FRAGMENT_DEFINITION) {
+      fragments[definition.name.value] = definition;
+    }
+  }
+  if (!operation) throw new GraphQLError(operationName ? `Unknown operation named "${operationName}".` : 'Must provide an operation.');
+  return { operation, fragments };
+}
