@@ -3,11 +3,12 @@
  * knows nothing about: one composed from small subgraphs (given with flags) and a Federation 1
  * supergraph in the `@core` / `join` v0.1 format (given with environment variables).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Agent, request as undiciRequest } from 'undici';
 import { composeSupergraphConfig } from './federation/supergraph/compose.js';
 import { startTestSupergraph, type TestSupergraph } from './testing/testSubgraphs.js';
 
@@ -116,6 +117,45 @@ function runCli(args: string[]): Promise<{ code: number | null; stderr: string }
   return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stderr })));
 }
 
+/** The processes a process started (the gateway workers of a supervisor). */
+function childPids(pid: number): number[] {
+  const result = spawnSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' });
+  return result.stdout.split('\n').filter(Boolean).map(Number);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitFor(check: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > until) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** One request on a connection of its own, closed afterwards. */
+async function graphqlOnNewConnection(url: string, query: string) {
+  const agent = new Agent({ pipelining: 0 });
+  try {
+    const response = await undiciRequest(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query }),
+      dispatcher: agent,
+    });
+    return { status: response.statusCode, body: (await response.body.json()) as unknown };
+  } finally {
+    await agent.close();
+  }
+}
+
 async function graphql(url: string, query: string) {
   const response = await fetch(url, {
     method: 'POST',
@@ -181,6 +221,37 @@ describe('npm run gateway', () => {
 
     // SIGTERM drains and exits cleanly.
     expect(await Promise.all([fed2.stop(), fed1.stop()])).toEqual([0, 0]);
+  }, 90_000);
+
+  it('runs several workers on one port with --workers, replaces one that dies, and stops them all on SIGTERM', async () => {
+    const supergraphPath = path.join(dir, 'workers-supergraph.graphql');
+    await writeFile(supergraphPath, (await composeSupergraphConfig(supergraph.configPath)).supergraphSdl);
+    const urls = Object.entries(supergraph.subgraphUrls)
+      .map(([name, url]) => `${name}=${url}`)
+      .join(',');
+    const cli = await startCli(['--supergraph', supergraphPath, '--port', '0', '--host', '127.0.0.1', '--subgraph-urls', urls, '--workers', '2']);
+    expect(cli.stdout()).toMatch(/; 2 workers\n/);
+    const workers = childPids(cli.child.pid!);
+    expect(workers).toHaveLength(2);
+    const answers = await Promise.all(Array.from({ length: 20 }, () => graphql(cli.graphqlUrl, '{ products { id stock } }')));
+    expect(answers.every((a) => a.status === 200 && JSON.stringify(a.body).includes('"stock":12'))).toBe(true);
+
+    // A worker that dies (after its first seconds) is replaced; the other one answers meanwhile
+    // (on new connections: those the dead worker held die with it).
+    await new Promise((resolve) => setTimeout(resolve, 5_500));
+    process.kill(workers[0], 'SIGKILL');
+    await waitFor(() => !isAlive(workers[0]));
+    expect((await graphqlOnNewConnection(cli.graphqlUrl, '{ products { id } }')).status).toBe(200);
+    await waitFor(() => {
+      const now = childPids(cli.child.pid!);
+      return now.length === 2 && !now.includes(workers[0]);
+    });
+    const after = await Promise.all(Array.from({ length: 10 }, () => graphqlOnNewConnection(cli.graphqlUrl, '{ products { id } }')));
+    expect(after.map((a) => a.status)).toEqual(Array(10).fill(200));
+
+    const remaining = childPids(cli.child.pid!);
+    expect(await cli.stop()).toBe(0);
+    for (const pid of remaining) expect(isAlive(pid)).toBe(false);
   }, 90_000);
 
   it('exits 1 with a message naming the flag when a value is wrong', async () => {

@@ -13,6 +13,7 @@ interface GatewayFlags {
   host?: string;
   subgraphUrls?: string;
   watch?: boolean;
+  workers?: string;
 }
 
 export interface GatewayCommandOptions {
@@ -38,6 +39,7 @@ export function gatewayCommand(options: GatewayCommandOptions = {}): Command {
     .option('--subgraph-urls <list>', 'routing URLs that replace the supergraph\'s: name=url,name=url [SUBGRAPH_URLS]')
     .option('--watch', 'swap to a changed supergraph without a restart [SUPERGRAPH_WATCH, default on unless NODE_ENV=production]')
     .option('--no-watch', 'serve the supergraph read at start until the gateway stops')
+    .option('-w, --workers <n>', 'gateway processes sharing the port, or auto for one per core [GATEWAY_WORKERS, default 1]')
     .addHelpText(
       'after',
       [
@@ -82,6 +84,7 @@ export function parseGatewayArgs(argv: readonly string[], options: GatewayComman
   if (flags.port !== undefined) overrides.GATEWAY_PORT = { value: flags.port, source: '--port' };
   if (flags.host !== undefined) overrides.GATEWAY_HOST = { value: flags.host, source: '--host' };
   if (flags.subgraphUrls !== undefined) overrides.SUBGRAPH_URLS = { value: flags.subgraphUrls, source: '--subgraph-urls' };
+  if (flags.workers !== undefined) overrides.GATEWAY_WORKERS = { value: flags.workers, source: '--workers' };
   if (flags.watch !== undefined) overrides.SUPERGRAPH_WATCH = { value: String(flags.watch), source: flags.watch ? '--watch' : '--no-watch' };
   return overrides;
 }

@@ -1,14 +1,20 @@
-/** Runs the gateway: load config, start, close on SIGTERM/SIGINT. */
-import { closeOnSignals } from '../lib/lifecycle.js';
+/**
+ * Runs the gateway from the environment: load config, start (GATEWAY_WORKERS processes, see
+ * workers.ts), close on SIGTERM/SIGINT.
+ */
 import { createLogger } from '../lib/logger.js';
 import { loadGatewayConfig } from './config.js';
-import { startGateway } from './server.js';
+import { runGatewayProcesses } from './workers.js';
 
 try {
   const config = loadGatewayConfig();
   const logger = createLogger('gateway', config.logLevel);
-  const gateway = await startGateway(config, { logger });
-  closeOnSignals(gateway.close, logger);
+  await runGatewayProcesses({
+    workers: config.workers,
+    logger,
+    // Loaded here, so a supervisor of several workers never loads the gateway itself.
+    start: async () => (await import('./server.js')).startGateway(config, { logger }),
+  });
 } catch (err) {
   // Configuration and composition errors are written for people: print the message, not a stack.
   console.error(err instanceof Error ? err.message : err);
