@@ -2,6 +2,7 @@
  * The /v1 endpoints run on their own node:http handler (v1Handler.ts), not through express: these
  * cases pin down that requests are still taken, refused and answered as express did, over real HTTP.
  */
+import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { Pool } from 'undici';
 import { startTestDbProxy, type TestDbProxy } from '../tests/support/testDbProxy.js';
@@ -28,7 +29,7 @@ interface Answer {
 
 async function send(
   path: string,
-  body: string | Buffer | AsyncIterable<Buffer> | undefined,
+  body: string | Buffer | Readable | undefined,
   headers: Record<string, string> = {},
   method: 'POST' | 'GET' = 'POST',
 ): Promise<Answer> {
@@ -116,7 +117,7 @@ describe('bodies', () => {
       for (let i = 0; i < 10; i++) yield Buffer.from(big.slice(i * 1_001, (i + 1) * 1_001));
       yield Buffer.from(big.slice(10_010));
     }
-    const streamed = await send('/v1/query', chunked());
+    const streamed = await send('/v1/query', Readable.from(chunked()));
     expect(streamed.status).toBe(413);
     expect((await send('/v1/query', selectOne)).body.rows).toEqual([{ one: 1 }]);
   });
