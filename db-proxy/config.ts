@@ -33,6 +33,11 @@ export interface DbProxyConfig {
   poolWaitMs: number;
   /** @default 5000 */
   statementTimeoutMs: number;
+  /**
+   * Statements each PostgreSQL connection keeps prepared (a statement text is prepared the second
+   * time it comes); 0 prepares none. PGlite ignores it. @default 100
+   */
+  preparedStatements: number;
   /** Rows one response may carry. @default 10000 */
   maxRows: number;
   /** Bytes of row data one response may carry. @default 5242880 */
@@ -126,6 +131,7 @@ const schema = z
     DB_POOL_MAX: env.positiveInt(10),
     DB_POOL_WAIT_MS: z.coerce.number().int().min(0).default(2000),
     DB_STATEMENT_TIMEOUT_MS: env.positiveInt(5000),
+    DB_PREPARED_STATEMENTS: z.coerce.number().int().min(0).max(10_000).default(100),
     DB_MAX_ROWS: env.positiveInt(10_000),
     DB_MAX_RESULT_BYTES: env.positiveInt(5_242_880),
     DB_MAX_STATEMENTS: env.positiveInt(200),
@@ -162,6 +168,7 @@ export function loadDbProxyConfig(source: Record<string, string | undefined> = p
     poolMax: values.DB_POOL_MAX,
     poolWaitMs: values.DB_POOL_WAIT_MS,
     statementTimeoutMs: values.DB_STATEMENT_TIMEOUT_MS,
+    preparedStatements: values.DB_PREPARED_STATEMENTS,
     maxRows: values.DB_MAX_ROWS,
     maxResultBytes: values.DB_MAX_RESULT_BYTES,
     maxStatements: values.DB_MAX_STATEMENTS,

@@ -5,7 +5,7 @@
  */
 import type { BatchItemResult, IsolationLevel, QueryResult, SqlParam } from '../lib/dbProtocol.js';
 import { AppError } from '../lib/errors.js';
-import type { DbConnection, RawResult, ServiceDatabase } from './drivers/driver.js';
+import { StalePreparedStatementError, type DbConnection, type RawResult, type ServiceDatabase } from './drivers/driver.js';
 import { toAppError } from './pgErrors.js';
 import { decodeRows, encodeParam } from './pgValues.js';
 import { parameterMismatch, scanSql } from './sqlText.js';
@@ -30,7 +30,12 @@ export interface PreparedStatement {
   expectRowCount?: number;
   /** Outside a transaction, run it inside one so it can be undone (limits, expectRowCount). */
   guard: boolean;
+  /** A statement kind that repeats (SELECT, INSERT, ...), which the driver may keep prepared. */
+  preparable: boolean;
 }
+
+/** Statements the server can keep prepared; utility statements (DDL and the like) run unprepared. */
+const PREPARABLE = new Set(['select', 'insert', 'update', 'delete', 'merge', 'with', 'values', 'table']);
 
 /** Maximum number of parameters in one statement (the protocol's 16-bit count). */
 const MAX_PARAMS = 65_535;
@@ -67,6 +72,7 @@ export function prepareStatement(input: StatementInput, index: number, inList: b
     params: params.map(encodeParam),
     expectRowCount: input.expectRowCount,
     guard: input.expectRowCount !== undefined || writesAndReturnsRows(statement),
+    preparable: statement.tokens[0]?.kind === 'word' && PREPARABLE.has(statement.tokens[0].text),
   };
 }
 
@@ -147,41 +153,58 @@ export class StatementExecutor {
     statements: PreparedStatement[],
     options: { isolation?: IsolationLevel; readOnly?: boolean } = {},
   ): Promise<QueryResult[]> {
-    const budget = new ResponseBudget(this.limits);
     const modes = [
       ...(options.isolation ? [`ISOLATION LEVEL ${options.isolation.toUpperCase()}`] : []),
       ...(options.readOnly ? ['READ ONLY'] : []),
     ];
+    const begin = modes.length ? `BEGIN ${modes.join(', ')}` : 'BEGIN';
     return this.withConnection(async (connection) => {
-      await this.control(connection, modes.length ? `BEGIN ${modes.join(', ')}` : 'BEGIN');
-      const results: QueryResult[] = [];
       try {
-        for (const statement of statements) {
-          let result: QueryResult;
-          try {
-            result = await this.run(connection, statement, budget);
-          } catch (err) {
-            throw toAppError(err, this.errorContext(statement.index));
-          }
-          this.checkRowCount(statement, result, true);
-          results.push(result);
-        }
-        try {
-          await this.control(connection, 'COMMIT');
-        } catch (err) {
-          const mapped = toAppError(err, this.errorContext());
-          throw new AppError(mapped.code, `The transaction could not commit: ${mapped.message}`, {
-            details: { ...mapped.details, phase: 'commit' },
-            retryAfterSeconds: mapped.retryAfterSeconds,
-            cause: err,
-          });
-        }
-        return results;
+        return await this.runTransaction(connection, begin, statements, true);
       } catch (err) {
-        await this.rollback(connection);
-        throw err;
+        // Rolled back and nothing committed: the whole transaction runs again, unprepared.
+        if (!(err instanceof StalePreparedStatementError)) throw err;
+        return this.runTransaction(connection, begin, statements, false);
       }
     });
+  }
+
+  private async runTransaction(
+    connection: DbConnection,
+    begin: string,
+    statements: PreparedStatement[],
+    prepare: boolean,
+  ): Promise<QueryResult[]> {
+    const budget = new ResponseBudget(this.limits);
+    await this.control(connection, begin);
+    const results: QueryResult[] = [];
+    try {
+      for (const statement of statements) {
+        let result: QueryResult;
+        try {
+          result = await this.run(connection, statement, budget, prepare);
+        } catch (err) {
+          if (err instanceof StalePreparedStatementError) throw err;
+          throw toAppError(err, this.errorContext(statement.index));
+        }
+        this.checkRowCount(statement, result, true);
+        results.push(result);
+      }
+      try {
+        await this.control(connection, 'COMMIT');
+      } catch (err) {
+        const mapped = toAppError(err, this.errorContext());
+        throw new AppError(mapped.code, `The transaction could not commit: ${mapped.message}`, {
+          details: { ...mapped.details, phase: 'commit' },
+          retryAfterSeconds: mapped.retryAfterSeconds,
+          cause: err,
+        });
+      }
+      return results;
+    } catch (err) {
+      await this.rollback(connection);
+      throw err;
+    }
   }
 
   /** A statement on its own: committed at once, or inside its own transaction when it must be undoable. */
@@ -189,25 +212,39 @@ export class StatementExecutor {
     connection: DbConnection,
     statement: PreparedStatement,
     budget: ResponseBudget,
+    prepare = true,
   ): Promise<QueryResult> {
-    if (!statement.guard) return this.run(connection, statement, budget);
-    await this.control(connection, 'BEGIN');
     try {
-      const result = await this.run(connection, statement, budget);
-      this.checkRowCount(statement, result, false);
-      await this.control(connection, 'COMMIT');
-      return result;
+      if (!statement.guard) return await this.run(connection, statement, budget, prepare);
+      await this.control(connection, 'BEGIN');
+      try {
+        const result = await this.run(connection, statement, budget, prepare);
+        this.checkRowCount(statement, result, false);
+        await this.control(connection, 'COMMIT');
+        return result;
+      } catch (err) {
+        await this.rollback(connection);
+        throw err;
+      }
     } catch (err) {
-      await this.rollback(connection);
+      // It did not run (or was rolled back): once more, unprepared.
+      if (prepare && err instanceof StalePreparedStatementError) return this.runAutocommit(connection, statement, budget, false);
       throw err;
     }
   }
 
-  private async run(connection: DbConnection, statement: PreparedStatement, budget: ResponseBudget): Promise<QueryResult> {
-    const raw = await connection.query(statement.sql, statement.params, {
-      maxRows: Math.max(0, budget.rows),
-      maxBytes: Math.max(0, budget.bytes),
-    });
+  private async run(
+    connection: DbConnection,
+    statement: PreparedStatement,
+    budget: ResponseBudget,
+    prepare: boolean,
+  ): Promise<QueryResult> {
+    const raw = await connection.query(
+      statement.sql,
+      statement.params,
+      { maxRows: Math.max(0, budget.rows), maxBytes: Math.max(0, budget.bytes) },
+      { prepare: prepare && statement.preparable },
+    );
     if (raw.exceeded) throw budget.tooLarge(raw);
     budget.spend(raw);
     return { rows: decodeRows(raw.fields, raw.rows), rowCount: raw.rowCount, fields: raw.fields };

@@ -56,6 +56,7 @@ export async function startDbProxy(config: DbProxyConfig, options: StartDbProxyO
         poolMax: config.poolMax,
         poolWaitMs: config.poolWaitMs,
         statementTimeoutMs: config.statementTimeoutMs,
+        preparedStatements: config.preparedStatements,
         logger,
       })
     : createPgliteDriver({ dataDir: config.pgliteDataDir, poolWaitMs: config.poolWaitMs, logger });

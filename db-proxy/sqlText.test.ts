@@ -143,6 +143,7 @@ describe('statement policy', () => {
     ['DISCARD ALL', /DISCARD/],
     ['LISTEN channel', /LISTEN/],
     ['PREPARE q AS SELECT 1', /PREPARE/],
+    ['DEALLOCATE ALL', /DEALLOCATE would remove the proxy's own prepared statements/],
     ["COPY t FROM '/etc/passwd'", /COPY reads or writes files/],
     ['CREATE DATABASE other', /CREATE DATABASE acts beyond/],
     ['DROP DATABASE orders WITH (FORCE)', /DROP DATABASE/],

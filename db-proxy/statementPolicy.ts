@@ -55,6 +55,9 @@ export function refusalOf(statement: SqlStatementText): string | undefined {
   if (w0 === 'set' && !TRANSACTION_SCOPED_SET.has(w1)) {
     return `SET would change the pooled connection for later requests; use SET LOCAL inside /v1/transaction`;
   }
+  if (w0 === 'deallocate') {
+    return "DEALLOCATE would remove the proxy's own prepared statements from the pooled connection and is not accepted";
+  }
   if (SESSION_STATE.has(w0)) {
     return `${w0.toUpperCase()} would leave state on the pooled connection for later requests and is not accepted`;
   }

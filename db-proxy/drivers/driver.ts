@@ -24,10 +24,30 @@ export interface RawResult {
   exceeded?: 'rows' | 'bytes';
 }
 
+export interface QueryOptions {
+  /**
+   * The statement is one that repeats (SELECT, INSERT, UPDATE, DELETE, ...): the driver may keep it
+   * prepared on the connection, so the server parses and plans it once per connection.
+   */
+  prepare?: boolean;
+}
+
 export interface DbConnection {
-  query(sql: string, params: readonly (string | null)[], limits: RowLimits): Promise<RawResult>;
+  query(sql: string, params: readonly (string | null)[], limits: RowLimits, options?: QueryOptions): Promise<RawResult>;
   /** The connection's state is unknown (a failed ROLLBACK): close it instead of reusing it. */
   discard(reason: unknown): void;
+}
+
+/**
+ * A statement kept prepared on the connection no longer fits it (its tables changed shape, or it was
+ * deallocated): it did not run. The connection is discarded when released; run the statement (or the
+ * transaction it was part of, which the server aborted) again without preparing.
+ */
+export class StalePreparedStatementError extends Error {
+  constructor(readonly reason: unknown) {
+    super(`a prepared statement went stale: ${(reason as Error)?.message ?? String(reason)}`);
+    this.name = 'StalePreparedStatementError';
+  }
 }
 
 export interface ServiceDatabase {

@@ -11,6 +11,7 @@ import { breaksConnection, sqlstateOf } from '../pgErrors.js';
 import {
   RowCollector,
   SESSION_SETTINGS,
+  StalePreparedStatementError,
   type DatabaseDriver,
   type DbConnection,
   type RawResult,
@@ -28,6 +29,8 @@ export interface PgDriverOptions {
   logger: Logger;
   /** How long opening one connection may take. @default 5000 */
   connectTimeoutMs?: number;
+  /** Statements kept prepared per connection (0: none). @default 100 */
+  preparedStatements?: number;
 }
 
 /** Every value stays PostgreSQL text; pgValues.ts decodes it the same way for both drivers. */
@@ -39,6 +42,19 @@ const SESSION_OPTIONS = Object.entries(SESSION_SETTINGS)
   .map(([name, value]) => `-c ${name}=${value.replace(/ /g, '')}`)
   .join(' ');
 
+/**
+ * A prepared statement the server will not run any more: the result type of a table it reads changed
+ * (0A000 "cached plan must not change result type"), or it is gone (26000). Nothing ran.
+ */
+function isStalePlan(err: unknown): boolean {
+  const sqlstate = sqlstateOf(err);
+  if (sqlstate === '26000') return true;
+  return sqlstate === '0A000' && /cached plan must not change result type/.test((err as Error).message ?? '');
+}
+
+/** Statement texts remembered as seen once, per database; a text is prepared when it comes again. */
+const SEEN_LIMIT = 10_000;
+
 /** DATABASE_URL with its database replaced. */
 export function urlForDatabase(databaseUrl: string, database: string): string {
   const url = new URL(databaseUrl);
@@ -49,6 +65,7 @@ export function urlForDatabase(databaseUrl: string, database: string): string {
 export function createPgDriver(options: PgDriverOptions): DatabaseDriver {
   const { logger } = options;
   const connectTimeoutMs = options.connectTimeoutMs ?? 5_000;
+  const preparedPerConnection = options.preparedStatements ?? 100;
   let roleChecked = false;
 
   async function ensureDatabase(name: string): Promise<void> {
@@ -111,6 +128,28 @@ export function createPgDriver(options: PgDriverOptions): DatabaseDriver {
       // statement timeout fires first whenever the server is still there.
       const readTimeoutMs = options.statementTimeoutMs + 5_000;
 
+      // Statements that repeat are prepared once per connection (named), so the server skips parsing
+      // and planning them again: for a one-row lookup that is most of the server's work. A text is
+      // prepared the second time it is seen, so one-off statements never take a connection's slots.
+      const seenOnce = new Set<string>();
+      const preparedOn = new WeakMap<pg.PoolClient, Map<string, string>>();
+      let named = 0;
+      const statementName = (client: pg.PoolClient, sql: string): string | undefined => {
+        let names = preparedOn.get(client);
+        const known = names?.get(sql);
+        if (known !== undefined) return known;
+        if ((names?.size ?? 0) >= preparedPerConnection) return undefined;
+        if (!seenOnce.has(sql)) {
+          if (seenOnce.size >= SEEN_LIMIT) seenOnce.clear();
+          seenOnce.add(sql);
+          return undefined;
+        }
+        if (!names) preparedOn.set(client, (names = new Map()));
+        const name = `db_proxy_${++named}`;
+        names.set(sql, name);
+        return name;
+      };
+
       async function withConnection<T>(fn: (connection: DbConnection) => Promise<T>): Promise<T> {
         const release = await gate.acquire();
         let client: pg.PoolClient;
@@ -125,6 +164,7 @@ export function createPgDriver(options: PgDriverOptions): DatabaseDriver {
           });
         }
         let discardReason: unknown;
+        let stale = false;
         // While checked out, the pool does not listen for the client's errors; an unheard 'error'
         // (the server ending the session mid-request) would end the process.
         const onClientError = (err: Error) => {
@@ -132,10 +172,18 @@ export function createPgDriver(options: PgDriverOptions): DatabaseDriver {
         };
         client.on('error', onClientError);
         const connection: DbConnection = {
-          async query(sql, params, limits) {
+          async query(sql, params, limits, queryOptions) {
+            const name = queryOptions?.prepare && !stale && preparedPerConnection > 0 ? statementName(client, sql) : undefined;
             try {
-              return await runQuery(client, sql, params, limits, readTimeoutMs);
+              return await runQuery(client, sql, params, limits, readTimeoutMs, name);
             } catch (err) {
+              if (name !== undefined && isStalePlan(err)) {
+                // The connection's prepared statements are not to be trusted any more: none are used
+                // for the rest of this checkout, and the connection is replaced when released.
+                stale = true;
+                discardReason ??= err;
+                throw new StalePreparedStatementError(err);
+              }
               if (breaksConnection(err)) discardReason ??= err;
               throw err;
             }
@@ -147,7 +195,9 @@ export function createPgDriver(options: PgDriverOptions): DatabaseDriver {
         try {
           return await fn(connection);
         } finally {
-          if (discardReason !== undefined) {
+          if (stale) {
+            logger.info({ reason: (discardReason as Error)?.message, database: databaseName }, 'replacing a connection whose prepared statements went stale');
+          } else if (discardReason !== undefined) {
             logger.warn({ err: discardReason, database: databaseName }, 'discarding a broken database connection');
           }
           client.off('error', onClientError);
@@ -184,6 +234,7 @@ function runQuery(
   params: readonly (string | null)[],
   limits: RowLimits,
   readTimeoutMs: number,
+  name: string | undefined,
 ): Promise<RawResult> {
   return new Promise<RawResult>((resolve, reject) => {
     const collector = new RowCollector(limits);
@@ -192,6 +243,7 @@ function runQuery(
       readTimeoutMs,
     );
     const query = new pg.Query({
+      ...(name === undefined ? {} : { name }),
       text: sql,
       values: params as (string | null)[],
       rowMode: 'array',
