@@ -19,9 +19,9 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { graphql } from 'graphql';
 import { startBenchSubgraphs, writeBenchSupergraph, type RunningBenchSubgraphs } from './lib/benchSubgraphs.js';
-import { ALL_GATEWAYS, PEERS_DIR, REPO_ROOT, type GatewaySpec, type RunningBenchGateway } from './lib/gateways.js';
+import { ALL_GATEWAYS, PEERS_DIR, REPO_ROOT, buildOurs, type GatewaySpec, type RunningBenchGateway } from './lib/gateways.js';
 import { latency, median, throughput, type LatencyResult, type ThroughputResult } from './lib/load.js';
-import { cpuModel, memoryOf, pinning } from './lib/processes.js';
+import { cpuModel, cpuSecondsOf, memoryOf, pinning } from './lib/processes.js';
 import { formatTable, type Column } from './lib/table.js';
 import { HEAVY_QUERY, SMALL_QUERY, SMALL_QUERY_SUBGRAPH_OPERATION } from './queries.js';
 import { createBenchData } from './subgraphs/data.js';
@@ -56,6 +56,8 @@ interface GatewayFigures {
   p99?: number;
   peakMb?: number;
   subgraphRequestsPerOp?: number;
+  /** Gateway CPU time per operation, in ms: steadier than RPS when the machine is not quiet. */
+  cpuMsPerOp?: number;
   errors?: number;
 }
 
@@ -94,7 +96,10 @@ async function measure(
   cores: { gateway: string; load: string },
 ): Promise<GatewayFigures[]> {
   const figures: GatewayFigures[] = [];
-  const running = new Map<GatewaySpec, { gateway: RunningBenchGateway; body: string; samples: ThroughputResult[]; perOp: number[] }>();
+  const running = new Map<
+    GatewaySpec,
+    { gateway: RunningBenchGateway; body: string; samples: ThroughputResult[]; perOp: number[]; cpuPerOp: number[] }
+  >();
   try {
     for (const gateway of gateways) {
       if (gateway.unavailable) {
@@ -121,7 +126,7 @@ async function measure(
         await instance.stop();
         continue;
       }
-      running.set(gateway, { gateway: instance, body: answer.text, samples: [], perOp: [] });
+      running.set(gateway, { gateway: instance, body: answer.text, samples: [], perOp: [], cpuPerOp: [] });
     }
     const body = JSON.stringify({ query: scenario.query });
     for (const [spec, state] of running) {
@@ -131,14 +136,17 @@ async function measure(
     for (let round = 1; round <= runs; round++) {
       for (const [spec, state] of running) {
         await subgraphs.reset();
+        const cpuBefore = cpuSecondsOf(state.gateway.pid);
         const result = await throughput(
           { url: state.gateway.url, body, expectBody: state.body, connections, durationSeconds },
           cores.load,
         );
+        const cpuAfter = cpuSecondsOf(state.gateway.pid);
         const stats = await subgraphs.stats();
         const calls = Object.values(stats).reduce((sum, s) => sum + s.requests, 0);
         state.samples.push(result);
         state.perOp.push(result.requests ? calls / result.requests : NaN);
+        state.cpuPerOp.push(cpuBefore !== undefined && cpuAfter !== undefined && result.requests ? ((cpuAfter - cpuBefore) * 1000) / result.requests : NaN);
         log(
           `${scenario.id}: run ${round}/${runs} ${spec.label}: ${result.rps.toFixed(0)} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms` +
             (result.errors + result.non2xx + result.mismatches ? `, ${result.errors} errors, ${result.non2xx} non-2xx, ${result.mismatches} wrong bodies` : ''),
@@ -153,6 +161,7 @@ async function measure(
         p99: median(state.samples.map((s) => s.p99)),
         peakMb: memoryOf(state.gateway.pid)?.peakMb,
         subgraphRequestsPerOp: median(state.perOp),
+        cpuMsPerOp: median(state.cpuPerOp),
         errors: state.samples.reduce((sum, s) => sum + s.errors + s.non2xx + s.mismatches, 0),
       });
     }
@@ -203,6 +212,7 @@ function scenarioTable(figures: GatewayFigures[]): string {
     { title: 'p50 ms', align: 'right', value: (f) => fmt(f.p50, 1) },
     { title: 'p99 ms', align: 'right', value: (f) => fmt(f.p99, 1) },
     { title: 'p99/p50', align: 'right', value: (f) => (f.p50 && f.p99 ? (f.p99 / Math.max(f.p50, 1)).toFixed(1) : '—') },
+    { title: 'CPU ms/op', align: 'right', value: (f) => fmt(f.cpuMsPerOp, 2) },
     { title: 'peak RSS MB', align: 'right', value: (f) => fmt(f.peakMb) },
     { title: 'subgraph req/op', align: 'right', value: (f) => fmt(f.subgraphRequestsPerOp, 1) },
     { title: 'errors', align: 'right', value: (f) => (f.problem ? f.problem : String(f.errors ?? 0)) },
@@ -212,6 +222,10 @@ function scenarioTable(figures: GatewayFigures[]): string {
 
 async function main(): Promise<void> {
   await ensurePeers();
+  if (wanted.includes('ours')) {
+    log('building our gateway (npm run build)');
+    buildOurs();
+  }
   const gateways = ALL_GATEWAYS.filter((g) => wanted.includes(g.id));
   const cores = pinning();
   const machine = cpuModel();
@@ -230,7 +244,7 @@ async function main(): Promise<void> {
     await writeBenchSupergraph(subgraphs.urls, supergraphPath);
     const settings =
       `${durationSeconds} s runs × ${runs} (median), ${warmupSeconds} s warm-up, ${connections} connections; ` +
-      `ours with RATE_LIMIT=false RESPONSE_CACHE=false LOG_LEVEL=warn NODE_ENV=production; one process per gateway`;
+      `ours built (npm run build) with RATE_LIMIT=false RESPONSE_CACHE=false LOG_LEVEL=warn NODE_ENV=production; one process per gateway, all plain JavaScript on node`;
     out(`# Gateway benchmark`);
     out();
     out(`Machine: ${machine}. ${cores.pinned ? `Gateway pinned to core ${cores.gateway}, subgraphs and autocannon to core ${cores.load}` : 'Not pinned'}.`);

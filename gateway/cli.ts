@@ -15,6 +15,7 @@ try {
   const logger = createLogger('gateway', config.logLevel);
   await runGatewayProcesses({
     workers: config.workers,
+    heapGrowthPercent: config.heapGrowthPercent,
     logger,
     start: async () => (await import('./server.js')).startGateway(config, { logger }),
     onReady({ graphqlUrl, subgraphs }) {

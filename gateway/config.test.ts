@@ -17,6 +17,7 @@ describe('loadGatewayConfig', () => {
       port: 4000,
       host: '0.0.0.0',
       workers: 1,
+      heapGrowthPercent: 50,
       supergraphPath: undefined,
       supergraphConfig: 'supergraph.yaml',
       subgraphUrls: {},

@@ -11,6 +11,7 @@ try {
   const logger = createLogger('gateway', config.logLevel);
   await runGatewayProcesses({
     workers: config.workers,
+    heapGrowthPercent: config.heapGrowthPercent,
     logger,
     // Loaded here, so a supervisor of several workers never loads the gateway itself.
     start: async () => (await import('./server.js')).startGateway(config, { logger }),

@@ -223,6 +223,9 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
     const buildContext = contextBuilder({ identity: identity.context });
     const app = express();
     app.disable('x-powered-by');
+    // No automatic ETag: hashing every GraphQL answer costs CPU and no client revalidates a POST
+    // (the IDE page sets its own).
+    app.set('etag', false);
     // Whether req.ip (the per-address rate-limit key) may come from X-Forwarded-For (GATEWAY_TRUST_PROXY).
     app.set('trust proxy', config.trustProxy);
     app.use(requestLogging(logger));

@@ -1,9 +1,11 @@
 /**
  * The gateways the benchmark measures, each started the way its users run it, as its own process on
- * the gateway core, in front of the same supergraph. Ours runs with throttling and the response
- * cache off (RATE_LIMIT=false RESPONSE_CACHE=false), as every benchmark of it does, and without
+ * the gateway core, in front of the same supergraph, all as plain JavaScript on node (ours built
+ * with `npm run build`, as its container runs it). Ours runs with throttling and the response cache
+ * off (RATE_LIMIT=false RESPONSE_CACHE=false), as every benchmark of it does, and without
  * per-request log lines (LOG_LEVEL=warn); everything else is its production default.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
@@ -27,7 +29,17 @@ export interface RunningBenchGateway {
   stop(): Promise<void>;
 }
 
-const TSX = ['--import', 'tsx'];
+/** Node flags for ours (BENCH_NODE_FLAGS, e.g. `--cpu-prof`), for looking into a run. */
+const ourNodeFlags = () => (process.env.BENCH_NODE_FLAGS ? process.env.BENCH_NODE_FLAGS.split(' ') : []);
+
+/** Where `npm run build` puts our gateway. */
+export const OUR_BUILD = path.join(REPO_ROOT, 'dist', 'gateway', 'cli.js');
+
+/** Builds ours (npm run build), so the benchmark measures the current sources. */
+export function buildOurs(): void {
+  const result = spawnSync(process.execPath, [path.join(REPO_ROOT, 'scripts', 'build.mjs')], { cwd: REPO_ROOT, stdio: 'inherit' });
+  if (result.status !== 0) throw new Error('npm run build failed');
+}
 
 async function started(process: Promise<Started>): Promise<RunningBenchGateway> {
   const running = await process;
@@ -62,7 +74,7 @@ export const OURS: GatewaySpec = {
       startProcess({
         label: 'our gateway',
         command: process.execPath,
-        args: [...TSX, ...(process.env.BENCH_NODE_FLAGS ? process.env.BENCH_NODE_FLAGS.split(' ') : []), path.join(REPO_ROOT, 'gateway', 'cli.ts'), '--supergraph', supergraphPath, '--port', '0', '--no-watch'],
+        args: [...ourNodeFlags(), OUR_BUILD, '--supergraph', supergraphPath, '--port', '0', '--no-watch'],
         env: ourGatewayEnv(extraEnv),
         cores,
         ready: /Gateway ready at/,
@@ -79,7 +91,7 @@ export const APOLLO: GatewaySpec = {
       startProcess({
         label: '@apollo/gateway',
         command: process.execPath,
-        args: [...TSX, path.join(REPO_ROOT, 'bench', 'gateways', 'apolloGateway.ts')],
+        args: [path.join(REPO_ROOT, 'bench', 'gateways', 'apolloGateway.mjs')],
         env: { NODE_ENV: 'production', SUPERGRAPH_PATH: supergraphPath, PORT: '0' },
         cores,
         ready: /^ready /,
@@ -102,7 +114,7 @@ function hive(routerRuntime: boolean): GatewaySpec {
         startProcess({
           label: routerRuntime ? 'Hive Gateway (router-runtime)' : 'Hive Gateway',
           command: process.execPath,
-          args: [...TSX, path.join(PEERS_DIR, 'hiveGateway.ts')],
+          args: [path.join(PEERS_DIR, 'hiveGateway.mjs')],
           env: { NODE_ENV: 'production', SUPERGRAPH_PATH: supergraphPath, PORT: '0', ROUTER_RUNTIME: String(routerRuntime) },
           cores,
           ready: /^ready /,

@@ -96,10 +96,16 @@ export function memoryOf(pid: number | undefined): { peakMb: number; rssMb: numb
   }
 }
 
-/** A process started through taskset is taskset's child; find the process that does the work. */
-export function workerPid(child: ChildProcess): number | undefined {
-  // taskset execs the command in place, so the pid is the command's.
-  return child.pid;
+/** CPU seconds (user + system) a process has used so far (Linux /proc; taskset execs in place, so the pid is the command's). */
+export function cpuSecondsOf(pid: number | undefined): number | undefined {
+  if (!pid) return undefined;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    // utime and stime, in clock ticks (100 per second on Linux).
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
 }
 
 export function cpuModel(): string {
