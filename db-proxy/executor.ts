@@ -40,40 +40,105 @@ const PREPARABLE = new Set(['select', 'insert', 'update', 'delete', 'merge', 'wi
 /** Maximum number of parameters in one statement (the protocol's 16-bit count). */
 const MAX_PARAMS = 65_535;
 
-/** Checks one statement; throws 400 naming the problem (and its index in a batch or transaction). */
-export function prepareStatement(input: StatementInput, index: number, inList: boolean): PreparedStatement {
+/** What a statement's text alone decides, found by the SQL scanner and the statement policy. */
+interface SqlAnalysis {
+  /** Why the text cannot run at all (NUL, unterminated literal, no or several statements). */
+  problem?: { message: string; details?: Record<string, unknown> };
+  placeholders: readonly number[];
+  refusal?: string;
+  writesAndReturnsRows: boolean;
+  preparable: boolean;
+}
+
+function analyse(sql: string): SqlAnalysis {
+  const none = { placeholders: [], writesAndReturnsRows: false, preparable: false };
+  if (sql.includes('\u0000')) return { ...none, problem: { message: 'sql must not contain NUL characters' } };
+  const scan = scanSql(sql);
+  if (scan.problem) return { ...none, problem: { message: `sql has an ${scan.problem}` } };
+  if (scan.statements.length === 0) {
+    return { ...none, problem: { message: 'sql contains no statement, only whitespace or comments' } };
+  }
+  if (scan.statements.length > 1) {
+    return {
+      ...none,
+      problem: {
+        message:
+          `sql contains ${scan.statements.length} statements; send one statement per entry ` +
+          '(several go to /v1/batch or /v1/transaction as separate entries)',
+        details: { statementCount: scan.statements.length },
+      },
+    };
+  }
+  const statement = scan.statements[0];
+  const first = statement.tokens[0];
+  return {
+    placeholders: statement.placeholders,
+    refusal: refusalOf(statement),
+    writesAndReturnsRows: writesAndReturnsRows(statement),
+    preparable: first?.kind === 'word' && PREPARABLE.has(first.text),
+  };
+}
+
+function prepareWith(analysis: SqlAnalysis, input: StatementInput, index: number, inList: boolean): PreparedStatement {
   const where = inList ? `statement ${index}: ` : '';
   const fail = (message: string, details: Record<string, unknown> = {}): never => {
     throw new AppError('BAD_REQUEST', where + message, {
       details: { ...(inList ? { statementIndex: index } : {}), ...details },
     });
   };
-  if (input.sql.includes('\u0000')) fail('sql must not contain NUL characters');
-  const scan = scanSql(input.sql);
-  if (scan.problem) fail(`sql has an ${scan.problem}`);
-  if (scan.statements.length === 0) fail('sql contains no statement, only whitespace or comments');
-  if (scan.statements.length > 1) {
-    fail(
-      `sql contains ${scan.statements.length} statements; send one statement per entry ` +
-        '(several go to /v1/batch or /v1/transaction as separate entries)',
-      { statementCount: scan.statements.length },
-    );
-  }
-  const statement = scan.statements[0];
+  if (analysis.problem) fail(analysis.problem.message, analysis.problem.details);
   const params = input.params ?? [];
   if (params.length > MAX_PARAMS) fail(`at most ${MAX_PARAMS} parameters are allowed`);
-  const mismatch = parameterMismatch(statement.placeholders, params.length);
+  const mismatch = parameterMismatch(analysis.placeholders, params.length);
   if (mismatch) fail(mismatch, { parameterCount: params.length });
-  const refusal = refusalOf(statement);
-  if (refusal) fail(refusal);
+  if (analysis.refusal) fail(analysis.refusal);
   return {
     index,
     sql: input.sql,
     params: params.map(encodeParam),
     expectRowCount: input.expectRowCount,
-    guard: input.expectRowCount !== undefined || writesAndReturnsRows(statement),
-    preparable: statement.tokens[0]?.kind === 'word' && PREPARABLE.has(statement.tokens[0].text),
+    guard: input.expectRowCount !== undefined || analysis.writesAndReturnsRows,
+    preparable: analysis.preparable,
   };
+}
+
+/** Checks one statement; throws 400 naming the problem (and its index in a batch or transaction). */
+export function prepareStatement(input: StatementInput, index: number, inList: boolean): PreparedStatement {
+  return prepareWith(analyse(input.sql), input, index, inList);
+}
+
+/** Texts longer than this are analysed every time rather than remembered. */
+const MAX_REMEMBERED_SQL = 16_384;
+
+/**
+ * prepareStatement() that remembers the analysis of recent statement texts: services send the same
+ * few texts over and over, so the scanner and the policy run once per text, not once per request.
+ */
+export class StatementPreparer {
+  private readonly analyses = new Map<string, SqlAnalysis>();
+
+  /** @param capacity texts remembered; the oldest is forgotten first. */
+  constructor(private readonly capacity = 1_000) {}
+
+  /** How many texts are remembered. */
+  get remembered(): number {
+    return this.analyses.size;
+  }
+
+  prepare(input: StatementInput, index: number, inList: boolean): PreparedStatement {
+    return prepareWith(this.analysisOf(input.sql), input, index, inList);
+  }
+
+  private analysisOf(sql: string): SqlAnalysis {
+    const known = this.analyses.get(sql);
+    if (known) return known;
+    const analysis = analyse(sql);
+    if (sql.length <= MAX_REMEMBERED_SQL) {
+      if (this.analyses.size >= this.capacity) this.analyses.delete(this.analyses.keys().next().value!);
+      this.analyses.set(sql, analysis);
+    }
+    return analysis;
+  }
 }
 
 /** What one response may still carry. */
@@ -87,7 +152,7 @@ class ResponseBudget {
 
   spend(raw: RawResult): void {
     this.rows -= raw.rows.length;
-    for (const row of raw.rows) for (const value of row) if (value !== null) this.bytes -= Buffer.byteLength(value);
+    this.bytes -= raw.bytes;
   }
 
   tooLarge(raw: RawResult): AppError {

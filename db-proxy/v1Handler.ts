@@ -20,7 +20,7 @@ import { AppError } from '../lib/errors.js';
 import { jsonBody, toAppError } from '../lib/httpServer.js';
 import { REQUEST_ID_HEADER, requestIdOf, type Logger } from '../lib/logger.js';
 import type { CredentialCheck } from './auth.js';
-import { prepareStatement, type StatementExecutor } from './executor.js';
+import { StatementPreparer, type StatementExecutor } from './executor.js';
 import { ENDPOINTS, type Endpoint, type RequestStats } from './stats.js';
 
 export interface V1HandlerOptions {
@@ -45,6 +45,8 @@ type Run = (service: string, executor: StatementExecutor, body: unknown, accepte
 export function createV1Handler(options: V1HandlerOptions): V1Handler {
   const { serviceOf, executors, stats, logger, maxStatements } = options;
   const limit = byteSize(options.bodyLimit);
+  const preparer = new StatementPreparer();
+  const prepareStatement = preparer.prepare.bind(preparer);
   const slowBody = jsonBody(options.bodyLimit) as unknown as (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;
 
   const routes: Record<Endpoint, Run> = {

@@ -20,6 +20,8 @@ export interface RawResult {
   fields: FieldInfo[];
   /** Raw text values in field order; only the rows within the limits. */
   rows: (string | null)[][];
+  /** Bytes of row data in `rows` (UTF-8 length of the non-null values). */
+  bytes: number;
   /** Set when the result went past a limit. */
   exceeded?: 'rows' | 'bytes';
 }
@@ -106,6 +108,7 @@ export class RowCollector {
       rowCount: DATA_CHANGING_COMMANDS.has(verb) ? (affectedRows ?? 0) : this.seen,
       fields,
       rows: this.rows,
+      bytes: this.bytes,
       ...(this.exceeded ? { exceeded: this.exceeded } : {}),
     };
   }
