@@ -19,11 +19,12 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { graphql } from 'graphql';
 import { startBenchSubgraphs, writeBenchSupergraph, type RunningBenchSubgraphs } from './lib/benchSubgraphs.js';
-import { ALL_GATEWAYS, PEERS_DIR, REPO_ROOT, buildOurs, type GatewaySpec, type RunningBenchGateway } from './lib/gateways.js';
+import { bearer } from '../gateway/testing/testTokens.js';
+import { ALL_GATEWAYS, BENCH_SECRETS, OURS, PEERS_DIR, REPO_ROOT, buildOurs, type GatewaySpec, type RunningBenchGateway } from './lib/gateways.js';
 import { latency, median, throughput, type LatencyResult, type ThroughputResult } from './lib/load.js';
-import { cpuModel, cpuSecondsOf, memoryOf, pinning } from './lib/processes.js';
+import { cpuModel, cpuSecondsOf, memoryOf, pinning, startProcess } from './lib/processes.js';
 import { formatTable, type Column } from './lib/table.js';
-import { HEAVY_QUERY, SMALL_QUERY, SMALL_QUERY_SUBGRAPH_OPERATION } from './queries.js';
+import { BENCH_CUSTOMER, HEAVY_QUERY, PLATFORM_QUERY, SMALL_QUERY, SMALL_QUERY_SUBGRAPH_OPERATION } from './queries.js';
 import { createBenchData } from './subgraphs/data.js';
 import { referenceSchema } from './subgraphs/schemas.js';
 
@@ -33,7 +34,7 @@ const program = new Command()
   .option('--runs <n>', 'measured runs per gateway (the median is reported)', '3')
   .option('--warmup <seconds>', 'load before the measured runs, discarded', '5')
   .option('--connections <n>', 'concurrent connections of the load generator', '32')
-  .option('--scenarios <list>', 'heavy,small', 'heavy,small')
+  .option('--scenarios <list>', 'heavy,small,platform', 'heavy,small,platform')
   .option('--gateways <list>', 'ours,apollo,hive,hive-rr', ALL_GATEWAYS.map((g) => g.id).join(','))
   .option('--latency-seconds <seconds>', 'length of each one-connection latency probe', '5')
   .parse();
@@ -201,6 +202,64 @@ async function oneConnectionLatency(
   return rows;
 }
 
+/**
+ * The platform's own query (products, search, orders through the connection proxy) through our
+ * gateway; the platform's services run as one process on the load core, on a fresh embedded database.
+ */
+async function platformScenario(cores: { gateway: string; load: string }): Promise<GatewayFigures & { kb?: number }> {
+  const figures: GatewayFigures & { kb?: number } = { gateway: OURS };
+  log('platform: starting the platform services (first start seeds the catalog)');
+  const services = await startProcess({
+    label: 'platform services',
+    command: process.execPath,
+    args: ['--import', 'tsx', path.join(REPO_ROOT, 'bench', 'platform', 'main.ts')],
+    env: { ...BENCH_SECRETS, NODE_ENV: 'development' },
+    cores: cores.load,
+    ready: /^\{"subgraphs"/,
+    timeoutMs: 180_000,
+    cwd: REPO_ROOT,
+  });
+  let gateway: RunningBenchGateway | undefined;
+  try {
+    const { subgraphs } = JSON.parse(services.line) as { subgraphs: Record<string, string> };
+    const urls = Object.entries(subgraphs).map(([name, url]) => `${name}=${url}`).join(',');
+    gateway = await OURS.start(path.join(REPO_ROOT, 'supergraph.graphql'), cores.gateway, { SUBGRAPH_URLS: urls });
+    const headers = bearer(BENCH_CUSTOMER, [], BENCH_SECRETS.JWT_SECRET);
+    const body = JSON.stringify({ query: PLATFORM_QUERY });
+    const first = await fetch(gateway.url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+    const text = await first.text();
+    const answer = JSON.parse(text) as { errors?: unknown; data?: { myOrders?: { totalCount: number }; search?: { totalCount: number } } };
+    if (first.status !== 200 || answer.errors || !answer.data?.myOrders?.totalCount || !answer.data.search?.totalCount) {
+      return { ...figures, problem: `wrong answer (HTTP ${first.status}): ${text.slice(0, 200)}` };
+    }
+    figures.kb = Buffer.byteLength(text) / 1024;
+    log(`platform: warming up (${warmupSeconds} s)`);
+    await throughput({ url: gateway.url, body, headers, connections, durationSeconds: warmupSeconds }, cores.load);
+    const samples: ThroughputResult[] = [];
+    const cpu: number[] = [];
+    for (let round = 1; round <= runs; round++) {
+      const before = cpuSecondsOf(gateway.pid);
+      const result = await throughput({ url: gateway.url, body, headers, expectBody: text, connections, durationSeconds }, cores.load);
+      const after = cpuSecondsOf(gateway.pid);
+      samples.push(result);
+      cpu.push(before !== undefined && after !== undefined && result.requests ? ((after - before) * 1000) / result.requests : NaN);
+      log(`platform: run ${round}/${runs}: ${result.rps.toFixed(0)} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms`);
+    }
+    return {
+      ...figures,
+      rps: median(samples.map((s) => s.rps)),
+      p50: median(samples.map((s) => s.p50)),
+      p99: median(samples.map((s) => s.p99)),
+      cpuMsPerOp: median(cpu),
+      peakMb: memoryOf(gateway.pid)?.peakMb,
+      errors: samples.reduce((sum, s) => sum + s.errors + s.non2xx + s.mismatches, 0),
+    };
+  } finally {
+    await gateway?.stop();
+    await services.stop();
+  }
+}
+
 const fmt = (value: number | undefined, digits = 0) => (value === undefined || !Number.isFinite(value) ? '—' : value.toFixed(digits));
 
 function scenarioTable(figures: GatewayFigures[]): string {
@@ -296,6 +355,28 @@ async function main(): Promise<void> {
       const ours = rows.find((r) => r.label === 'ours')?.result;
       const added = ours && direct ? ours.p50 - direct.p50 : undefined;
       targets.push({ target: 'small: ≤ 0.5 ms added at p50 over the subgraph (one connection)', figure: added !== undefined ? `${added.toFixed(3)} ms` : '—', met: added === undefined ? undefined : added <= 0.5 });
+    }
+
+    if (scenarios.includes('platform') && wanted.includes('ours')) {
+      const figures = await platformScenario(cores);
+      out();
+      out(`## The platform's own query: products, search and orders through the connection proxy (embedded PGlite)`);
+      out();
+      out('Our gateway only (the platform\'s subgraphs accept calls signed by their gateway). Here the platform\'s');
+      out('services, on one core with the load generator, are what limits the rate; the gateway\'s share is its CPU per operation.');
+      out();
+      out(
+        formatTable([figures], [
+          { title: 'gateway', value: (f) => f.gateway.label },
+          { title: 'RPS', align: 'right', value: (f) => fmt(f.rps) },
+          { title: 'p50 ms', align: 'right', value: (f) => fmt(f.p50, 1) },
+          { title: 'p99 ms', align: 'right', value: (f) => fmt(f.p99, 1) },
+          { title: 'CPU ms/op', align: 'right', value: (f) => fmt(f.cpuMsPerOp, 2) },
+          { title: 'peak RSS MB', align: 'right', value: (f) => fmt(f.peakMb) },
+          { title: 'response KB', align: 'right', value: (f) => fmt(f.kb, 1) },
+          { title: 'errors', align: 'right', value: (f) => (f.problem ? f.problem : String(f.errors ?? 0)) },
+        ]),
+      );
     }
 
     out();

@@ -13,11 +13,11 @@ import { GraphQLError, type GraphQLSchema } from 'graphql';
 import {
   collectRepresentations,
   compileRepresentation,
-  compileRepresentationWriter,
+  compileFlatRepresentation,
   mergeInto,
   typeMatcher,
   type RepresentationReader,
-  type RepresentationWriter,
+  type FlatRepresentation,
 } from './representations.js';
 
 type Entity = Record<string, unknown>;
@@ -55,8 +55,8 @@ export interface CompiledFetch {
   variableUsages: readonly string[];
   /** Entity fetches: reads each entity's representation. */
   readRepresentation?: RepresentationReader;
-  /** The same, straight to JSON text, when the requirements have the usual flat shape. */
-  writeRepresentation?: RepresentationWriter;
+  /** The same requirements when they have the usual flat shape (compared by value, written as text). */
+  flatRepresentation?: FlatRepresentation;
   inputRewrites?: FetchNode['inputRewrites'];
   outputRewrites?: FetchNode['outputRewrites'];
 }
@@ -116,7 +116,7 @@ export function compilePlan(plan: QueryPlan, supergraphSchema: GraphQLSchema): C
           bodyEnd: node.operationName === undefined ? '}' : `,"operationName":${JSON.stringify(node.operationName)}}`,
           variableUsages: node.variableUsages ?? [],
           readRepresentation: node.requires ? compileRepresentation(node.requires, matches) : undefined,
-          writeRepresentation: node.requires ? compileRepresentationWriter(node.requires, matches) : undefined,
+          flatRepresentation: node.requires ? compileFlatRepresentation(node.requires, matches) : undefined,
           inputRewrites: node.inputRewrites?.length ? node.inputRewrites : undefined,
           outputRewrites: node.outputRewrites?.length ? node.outputRewrites : undefined,
         };
@@ -234,7 +234,7 @@ async function runFetch(fetch: CompiledFetch, cursor: Cursor, run: PlanRun): Pro
     entities,
     fetch.readRepresentation,
     rewrites ? (representation) => applyRewrites(run.supergraphSchema, rewrites, representation) : undefined,
-    fetch.writeRepresentation,
+    fetch.flatRepresentation,
   );
   if (!batch) return;
   if (fetch.variableUsages.includes('representations')) throw new Error('Variables cannot contain key "representations"');

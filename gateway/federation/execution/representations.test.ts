@@ -3,7 +3,7 @@ import { buildSchema } from 'graphql';
 import {
   collectRepresentations,
   compileRepresentation,
-  compileRepresentationWriter,
+  compileFlatRepresentation,
   mergeInto,
   typeMatcher,
 } from './representations.js';
@@ -73,31 +73,24 @@ describe('compileRepresentation', () => {
   });
 });
 
-describe('compileRepresentationWriter', () => {
-  it('writes the same JSON text as the reader would, for flat requirements', () => {
-    const requires = [on('Product', field('__typename'), field('upc'), field('price'))];
-    const write = compileRepresentationWriter(requires, matches)!;
-    const read = compileRepresentation(requires, matches);
-    for (const entity of [
-      { __typename: 'Product', upc: 'a"b', price: 3, extra: true },
-      { __typename: 'Product', upc: 'x', price: null },
-      { price: 1, upc: 'x', __typename: 'Product' },
-    ]) {
-      expect(write(entity)).toBe(JSON.stringify(read(entity)));
-    }
-    expect(write({ __typename: 'Product', upc: 'x' })).toBeUndefined();
-    expect(write({ __typename: 'User', upc: 'x', price: 1 })).toBeUndefined();
-    expect(write({ upc: 'x', price: 1 })).toBeUndefined();
+describe('compileFlatRepresentation', () => {
+  it('is made for one type condition over leaf fields, __typename first', () => {
+    expect(compileFlatRepresentation([on('Product', field('__typename'), field('upc'), field('price'))], matches)).toEqual({
+      types: new Set(['Product']),
+      fields: ['__typename', 'upc', 'price'],
+      prefixes: ['{"__typename":', ',"upc":', ',"price":'],
+    });
   });
 
   it('is not made for nested, aliased or repeated fields, or several fragments', () => {
-    expect(compileRepresentationWriter([on('Product', field('__typename'), field('dims', [field('w')]))], matches)).toBeUndefined();
+    expect(compileFlatRepresentation([on('Product', field('__typename'), field('dims', [field('w')]))], matches)).toBeUndefined();
     expect(
-      compileRepresentationWriter([on('Product', field('__typename'), { kind: 'Field', name: 'upc', alias: 'u' })], matches),
+      compileFlatRepresentation([on('Product', field('__typename'), { kind: 'Field', name: 'upc', alias: 'u' })], matches),
     ).toBeUndefined();
-    expect(compileRepresentationWriter([on('Product', field('__typename'), field('upc'), field('upc'))], matches)).toBeUndefined();
+    expect(compileFlatRepresentation([on('Product', field('__typename'), field('upc'), field('upc'))], matches)).toBeUndefined();
+    expect(compileFlatRepresentation([on('Product', field('upc'), field('__typename'))], matches)).toBeUndefined();
     expect(
-      compileRepresentationWriter([on('Product', field('__typename'), field('upc')), on('User', field('__typename'), field('id'))], matches),
+      compileFlatRepresentation([on('Product', field('__typename'), field('upc')), on('User', field('__typename'), field('id'))], matches),
     ).toBeUndefined();
   });
 });
@@ -105,31 +98,51 @@ describe('compileRepresentationWriter', () => {
 describe('collectRepresentations', () => {
   const requires = [on('Node', field('__typename'), field('id'))];
   const read = compileRepresentation(requires, matches);
-  const write = compileRepresentationWriter(requires, matches);
+  const flat = compileFlatRepresentation(requires, matches);
 
   it.each([
-    ['reader', undefined],
-    ['writer', write],
-  ])('sends each distinct representation once and remembers which entities it stands for (%s)', (_name, writer) => {
+    ['general reader', undefined],
+    ['flat requirement', flat],
+  ])('sends each distinct representation once and remembers which entities it stands for (%s)', (_name, asFlat) => {
     const entities = [
       { __typename: 'User', id: '1' },
       { __typename: 'Product', id: '1' },
       { __typename: 'User', id: '1' },
       { __typename: 'User' },
-      { __typename: 'User', id: '2' },
+      { __typename: 'User', id: 1 },
+      { __typename: 'User', id: '2', extra: true },
+      { id: '3' },
+      { __typename: 'Tag', id: '1' },
     ];
-    const batch = collectRepresentations(entities, read, undefined, writer)!;
-    expect(JSON.parse(batch.json)).toEqual([
-      { __typename: 'User', id: '1' },
-      { __typename: 'Product', id: '1' },
-      { __typename: 'User', id: '2' },
-    ]);
-    expect(batch.owners).toEqual([[0, 2], [1], [4]]);
-    expect(batch.count).toBe(3);
+    const batch = collectRepresentations(entities, read, undefined, asFlat)!;
+    expect(batch.json).toBe(
+      '[{"__typename":"User","id":"1"},{"__typename":"Product","id":"1"},{"__typename":"User","id":1},{"__typename":"User","id":"2"}]',
+    );
+    expect(batch.owners).toEqual([[0, 2], [1], [4], [5]]);
+    expect(batch.count).toBe(4);
+  });
+
+  it('writes the same text on both paths, for every kind of value', () => {
+    const flatTwo = compileFlatRepresentation([on('Product', field('__typename'), field('upc'), field('price'))], matches)!;
+    const readTwo = compileRepresentation([on('Product', field('__typename'), field('upc'), field('price'))], matches);
+    const entities = [
+      { __typename: 'Product', upc: 'a"b\\c\u2028', price: 3 },
+      { __typename: 'Product', upc: 'x', price: null },
+      { __typename: 'Product', upc: { sku: 'x', n: [1] }, price: true },
+      { __typename: 'Product', upc: { sku: 'x', n: [1] }, price: true },
+      { __typename: 'Product', upc: '{"sku":"x","n":[1]}', price: true },
+      { price: 1, upc: 'x', __typename: 'Product' },
+    ];
+    const viaFlat = collectRepresentations(entities, readTwo, undefined, flatTwo)!;
+    const viaReader = collectRepresentations(entities, readTwo)!;
+    expect(viaFlat.json).toBe(viaReader.json);
+    expect(viaFlat.owners).toEqual(viaReader.owners);
+    expect(viaFlat.owners).toEqual([[0], [1], [2, 3], [4], [5]]);
   });
 
   it('has nothing to send when no entity has a representation', () => {
     expect(collectRepresentations([{ __typename: 'User' }], read)).toBeUndefined();
+    expect(collectRepresentations([{ __typename: 'User' }], read, undefined, flat)).toBeUndefined();
   });
 
   it('compares representations after the input rewrites', () => {
@@ -137,9 +150,10 @@ describe('collectRepresentations', () => {
       { __typename: 'User', id: '1' },
       { __typename: 'Product', id: '1' },
     ];
-    const batch = collectRepresentations(entities, read, (r) => {
+    const rewrite = (r: Record<string, unknown>) => {
       r.__typename = 'Node';
-    })!;
+    };
+    const batch = collectRepresentations(entities, read, rewrite, flat)!;
     expect(JSON.parse(batch.json)).toEqual([{ __typename: 'Node', id: '1' }]);
     expect(batch.owners).toEqual([[0, 1]]);
   });

@@ -244,6 +244,13 @@ interface ShapingState {
   errors: GraphQLError[];
   shape: ResponseShape;
   rawVariables: Record<string, unknown> | undefined;
+  /**
+   * Set by each complete() call for its caller to read at once (instead of an object per value): a
+   * non-null position got null, so the parent must be nulled...
+   */
+  invalid: boolean;
+  /** ...and an error was recorded for the value or below it. */
+  hasErrors: boolean;
 }
 
 /** Null bubbles up from here: the caller must null its own value. */
@@ -260,6 +267,8 @@ export function shapeResponse(
     errors: [],
     shape,
     rawVariables: variables,
+    invalid: false,
+    hasErrors: false,
   };
   const data: Record<string, unknown> = {};
   const result = applySteps(input, shape.steps, data, state, [], shape.rootType.name);
@@ -291,6 +300,27 @@ function applySteps(
   path: Path,
   parentName: string,
 ): typeof BUBBLE | undefined {
+  const flat = flatFieldsOf(steps);
+  if (flat) {
+    let typename = input.__typename;
+    if (flat.fragments) {
+      if (typename !== undefined && typename !== null && typeof typename !== 'string') {
+        throw new Error(`Got unexpected value for __typename: ${String(typename)}`);
+      }
+    }
+    const cacheKey = typeof typename === 'string' && typename ? typename : `\0${parentName}`;
+    let fields = flat.byType.get(cacheKey);
+    if (!fields) {
+      fields = [];
+      flattenSteps(steps, typeof typename === 'string' && typename ? typename : undefined, parentName, fields);
+      flat.byType.set(cacheKey, fields);
+    }
+    for (let i = 0; i < fields.length; i++) {
+      const field = fields[i];
+      if (applyField(input, field.step, output, state, path, field.parentName ?? parentName) === BUBBLE) return BUBBLE;
+    }
+    return undefined;
+  }
   for (const step of steps) {
     if (step.conditions && skipped(step.conditions, state.variables)) continue;
     if (step.kind === 'fragment') {
@@ -305,42 +335,104 @@ function applySteps(
       if (result === BUBBLE) return BUBBLE;
       continue;
     }
-    const key = step.responseKey;
-    // Set by an earlier selection of the same key; a function is Object.prototype's ("constructor").
-    let existing = output[key];
-    if (typeof existing === 'function') existing = undefined;
-    if (step.introspection) {
-      if (existing === undefined) output[key] = introspect(step.introspection, state);
-      continue;
-    }
-    // Own properties only: a key like "constructor" must not read Object.prototype.
-    let value = input[key];
-    if (value === undefined || typeof value === 'function') value = null;
-    if (step.typename) {
-      if (existing === undefined) {
-        if (value === null && key !== '__typename') value = input.__typename ?? null;
-        const type = typeof value === 'string' ? state.shape.schema.getType(value) : undefined;
-        const named = type ?? state.shape.schema.getType(parentName);
-        if (!isObjectType(named)) return BUBBLE;
-        output[key] = named.name;
-      }
-      continue;
-    }
-    path.push(key);
-    const completed = complete(existing, step.shape!, value, step.selections, state, path, parentName);
-    output[key] = completed.value;
-    path.pop();
-    if (completed.invalid) return BUBBLE;
+    if (applyField(input, step, output, state, path, parentName) === BUBBLE) return BUBBLE;
   }
   return undefined;
 }
 
-interface Completed {
-  value: unknown;
-  /** A non-null position got null: the parent must be nulled. */
-  invalid?: boolean;
-  /** An error was recorded for this value or below it. */
-  hasErrors?: boolean;
+/** One field of an object into the output (an earlier selection of the same key may have started it). */
+function applyField(
+  input: Record<string, unknown>,
+  step: FieldStep,
+  output: Record<string, unknown>,
+  state: ShapingState,
+  path: Path,
+  parentName: string,
+): typeof BUBBLE | undefined {
+  const key = step.responseKey;
+  // Set by an earlier selection of the same key; a function is Object.prototype's ("constructor").
+  let existing = output[key];
+  if (typeof existing === 'function') existing = undefined;
+  if (step.introspection) {
+    if (existing === undefined) output[key] = introspect(step.introspection, state);
+    return undefined;
+  }
+  // Own properties only: a key like "constructor" must not read Object.prototype.
+  let value = input[key];
+  if (value === undefined || typeof value === 'function') value = null;
+  if (step.typename) {
+    if (existing === undefined) {
+      if (value === null && key !== '__typename') value = input.__typename ?? null;
+      const type = typeof value === 'string' ? state.shape.schema.getType(value) : undefined;
+      const named = type ?? state.shape.schema.getType(parentName);
+      if (!isObjectType(named)) return BUBBLE;
+      output[key] = named.name;
+    }
+    return undefined;
+  }
+  const shape = step.shape!;
+  // Most fields are leaves with a fitting value: no call, no path.
+  if (existing === undefined && value !== null) {
+    const leaf = shape.kind === 'nonNull' ? shape.of : shape;
+    if (leaf.kind === 'leaf' && leaf.isValid(value)) {
+      output[key] = value;
+      return undefined;
+    }
+  }
+  path.push(key);
+  output[key] = complete(existing, shape, value, step.selections, state, path, parentName);
+  path.pop();
+  return state.invalid ? BUBBLE : undefined;
+}
+
+/** A field as flattenSteps lists it, with the type its error messages name when not the object's. */
+interface FlatField {
+  step: FieldStep;
+  parentName?: string;
+}
+
+interface FlatSteps {
+  /** Whether there are fragments (so __typename decides which fields apply). */
+  fragments: boolean;
+  /** The fields that apply, by `__typename` (or `\0` + parent type when the data has none). */
+  byType: Map<string, FlatField[]>;
+}
+
+const flatCache = new WeakMap<readonly Step[], FlatSteps | null>();
+
+/**
+ * Selections without @skip/@include at this level (fragments included) always select the same
+ * fields for one type: those are worked out once per type and run as one list.
+ */
+function flatFieldsOf(steps: readonly Step[]): FlatSteps | undefined {
+  let flat = flatCache.get(steps);
+  if (flat === undefined) {
+    let fragments = false;
+    const plain = (list: readonly Step[]): boolean =>
+      list.every((step) => {
+        if (step.conditions) return false;
+        if (step.kind === 'fragment') {
+          fragments = true;
+          return plain(step.selections);
+        }
+        return true;
+      });
+    flat = plain(steps) ? { fragments, byType: new Map() } : null;
+    flatCache.set(steps, flat);
+  }
+  return flat ?? undefined;
+}
+
+/** The fields that apply to an object, in order, as the general loop would visit them. */
+function flattenSteps(steps: readonly Step[], typename: string | undefined, parentName: string, into: FlatField[], inFragment = false): void {
+  for (const step of steps) {
+    if (step.kind === 'fragment') {
+      if (step.appliesTo && !step.appliesTo.has(typename ?? parentName)) continue;
+      flattenSteps(step.selections, typename, step.typeCondition?.name ?? parentName, into, inFragment || step.typeCondition !== undefined);
+    } else {
+      into.push({ step, parentName: inFragment ? parentName : undefined });
+    }
+  }
 }
 
 function describeLast(path: Path, typeName: string, parentName: string): string {
@@ -354,6 +446,7 @@ function nameOf(shape: ValueShape): string {
   return shape.type.name;
 }
 
+/** The completed value; sets state.invalid and state.hasErrors for the caller. */
 function complete(
   existing: unknown,
   shape: ValueShape,
@@ -362,23 +455,29 @@ function complete(
   state: ShapingState,
   path: Path,
   parentName: string,
-): Completed {
-  if (existing === null || (existing !== undefined && !selections)) return { value: existing };
+): unknown {
+  state.invalid = false;
+  state.hasErrors = false;
+  if (existing === null || (existing !== undefined && !selections)) return existing;
   if (shape.kind === 'nonNull') {
-    const inner = complete(existing, shape.of, input, selections, state, path, parentName);
-    if (inner.value === null) {
-      if (!inner.hasErrors) {
+    const value = complete(existing, shape.of, input, selections, state, path, parentName);
+    if (value === null) {
+      if (!state.hasErrors) {
         state.errors.push(
           ERRORS.INVALID_GRAPHQL.err(`Cannot return null for non-nullable ${describeLast(path, nameOf(shape.of), parentName)}.`, {
             path: [...path],
           }),
         );
       }
-      return { value: null, invalid: true, hasErrors: true };
+      state.invalid = true;
+      state.hasErrors = true;
+      return null;
     }
-    return { value: inner.value };
+    state.invalid = false;
+    state.hasErrors = false;
+    return value;
   }
-  if (input === null) return { value: null };
+  if (input === null) return null;
   if (shape.kind === 'list') {
     if (!Array.isArray(input)) throw new Error(`Invalid non-list value ${String(input)} returned by subgraph for list type ${nameOf(shape)}`);
     const previous = existing as unknown[] | undefined;
@@ -387,13 +486,14 @@ function complete(
     let hasErrors = false;
     for (let i = 0; i < input.length; i++) {
       path.push(i);
-      const item = complete(previous?.[i], shape.of, input[i], selections, state, path, parentName);
+      list[i] = complete(previous?.[i], shape.of, input[i], selections, state, path, parentName);
       path.pop();
-      if (item.invalid) nullify = true;
-      if (item.hasErrors) hasErrors = true;
-      list[i] = item.value;
+      if (state.invalid) nullify = true;
+      if (state.hasErrors) hasErrors = true;
     }
-    return { value: nullify ? null : list, hasErrors };
+    state.invalid = false;
+    state.hasErrors = hasErrors;
+    return nullify ? null : list;
   }
   if (shape.kind === 'composite') {
     if (typeof input !== 'object') throw new Error(`Invalid non-object value ${String(input)} returned by subgraph for composite type ${shape.type.name}`);
@@ -411,19 +511,23 @@ function complete(
             path: [...path],
           }),
         );
-        return { value: null, hasErrors: true };
+        state.hasErrors = true;
+        return null;
       }
       objectType = typename;
     }
     const output = (existing as Record<string, unknown> | undefined) ?? {};
     const result = applySteps(object, selections ?? [], output, state, path, objectType);
-    return result === BUBBLE ? { value: null, hasErrors: true } : { value: output };
+    state.invalid = false;
+    state.hasErrors = result === BUBBLE;
+    return result === BUBBLE ? null : output;
   }
-  if (shape.isValid(input)) return { value: input };
+  if (shape.isValid(input)) return input;
   state.errors.push(
     ERRORS.INVALID_GRAPHQL.err(`Invalid value found for ${describeLast(path, shape.type.name, parentName)}.`, { path: [...path] }),
   );
-  return { value: null, hasErrors: true };
+  state.hasErrors = true;
+  return null;
 }
 
 /** `__schema` / `__type`, run by graphql-js over the API schema with the operation's fragments and variables. */

@@ -78,6 +78,10 @@ class CircuitOpenError extends Error {
   }
 }
 
+/** Signed identity headers by request context, shared by the data sources of all subgraphs. */
+const signedPerRequest = new WeakMap<GatewayContext, { headers: Record<string, string>; at: number; secret: string }>();
+const SIGNATURE_REUSE_MS = 1_000;
+
 /** The subgraph statuses worth another attempt: a proxy in front of it, or the subgraph itself, says "try again". */
 const TRANSIENT_STATUSES = new Set([502, 503, 504]);
 const NO_RETRY: RetryOptions = { retries: 0, baseDelayMs: 0, budgetMs: 0 };
@@ -162,10 +166,21 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
     // Calls outside a client request (Apollo's health check) get a request id of their own to sign.
     const requestId = context?.requestId ?? randomUUID();
     headers[REQUEST_ID_HEADER] = requestId;
-    if (this.identitySigningSecret) {
-      const identity = context?.identity ?? anonymousIdentity();
-      Object.assign(headers, signIdentityHeaders(identity, { secret: this.identitySigningSecret, requestId }));
-    }
+    if (this.identitySigningSecret) Object.assign(headers, this.signedIdentity(context, requestId));
+    return headers;
+  }
+
+  /**
+   * The signed identity headers of a request, made once and reused by its other subgraph calls for a
+   * second (a signature stays valid for IDENTITY_MAX_AGE_MS, a minute by default).
+   */
+  private signedIdentity(context: GatewayContext | undefined, requestId: string): Record<string, string> {
+    const now = Date.now();
+    const cached = context ? signedPerRequest.get(context) : undefined;
+    if (cached && cached.secret === this.identitySigningSecret && now - cached.at < SIGNATURE_REUSE_MS) return cached.headers;
+    const identity = context?.identity ?? anonymousIdentity();
+    const headers = signIdentityHeaders(identity, { secret: this.identitySigningSecret!, requestId, now });
+    if (context) signedPerRequest.set(context, { headers, at: now, secret: this.identitySigningSecret! });
     return headers;
   }
 
