@@ -3,6 +3,7 @@
  *
  *   npm run bench:proxy -- --runs 3 --latency-seconds 5 --throughput-seconds 5 --concurrency 32
  *   npm run bench:proxy -- --json          # the figures as JSON instead of the table
+ *   npm run bench:proxy -- --no-build      # db-proxy from source through tsx (no npm run build first)
  *
  * PROXY_BENCH_DATABASE_URL picks the PostgreSQL server (default postgres://postgres@127.0.0.1:5432/postgres).
  */
@@ -19,6 +20,7 @@ const { values } = parseArgs({
     'pool-max': { type: 'string' },
     'log-level': { type: 'string' },
     json: { type: 'boolean', default: false },
+    'no-build': { type: 'boolean', default: false },
   },
 });
 
@@ -44,6 +46,7 @@ const result = await runProxyBenchmark({
   concurrency: number('concurrency', values.concurrency),
   poolMax: number('pool-max', values['pool-max']),
   proxyLogLevel: values['log-level'],
+  build: !values['no-build'],
   signal: controller.signal,
 });
 process.stdout.write(values.json ? `${JSON.stringify(result, null, 2)}\n` : formatProxyBenchmark(result));

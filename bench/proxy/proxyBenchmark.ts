@@ -9,9 +9,11 @@
  * Needs a real PostgreSQL (default 127.0.0.1:5432, user postgres); it creates a uniquely named
  * database for the run and drops it afterwards. Without one the result says it was skipped and why.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -40,6 +42,11 @@ export interface ProxyBenchmarkOptions {
   references?: number;
   /** LOG_LEVEL of the proxy process (it logs one line per request at info). @default 'info' */
   proxyLogLevel?: string;
+  /**
+   * Run db-proxy and the products subgraph built to plain JavaScript (`npm run build` into a
+   * temporary directory), as their containers do; false runs the sources through tsx. @default true
+   */
+  build?: boolean;
   /** Progress lines. @default written to stderr */
   log?: (line: string) => void;
   /** Stops the run (children stopped, database dropped). */
@@ -80,7 +87,7 @@ export interface ProxyBenchmarkFigures {
   postgres: string;
   /** Cores the processes ran on ('' when not pinned). */
   cores: { client: string; proxy: string; pinned: boolean };
-  settings: Required<Pick<ProxyBenchmarkOptions, 'runs' | 'warmupSeconds' | 'latencySeconds' | 'throughputSeconds' | 'concurrency' | 'poolMax' | 'proxyLogLevel'>>;
+  settings: Required<Pick<ProxyBenchmarkOptions, 'runs' | 'warmupSeconds' | 'latencySeconds' | 'throughputSeconds' | 'concurrency' | 'poolMax' | 'proxyLogLevel' | 'build'>>;
   statement: string;
   /** Medians over the runs. */
   pg: TargetFigures;
@@ -111,6 +118,7 @@ export async function runProxyBenchmark(options: ProxyBenchmarkOptions = {}): Pr
     concurrency: options.concurrency ?? 32,
     poolMax: options.poolMax ?? 10,
     proxyLogLevel: options.proxyLogLevel ?? 'info',
+    build: options.build ?? true,
   };
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const adminUrl = options.databaseUrl ?? process.env.PROXY_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -125,16 +133,22 @@ export async function runProxyBenchmark(options: ProxyBenchmarkOptions = {}): Pr
   const cores = pinning();
   const placement = { client: cores.load, proxy: cores.gateway, pinned: cores.pinned };
   const started: Started[] = [];
+  let built: string | undefined;
   const aborted = () => {
     if (options.signal?.aborted) throw new Error('proxy benchmark stopped');
   };
 
   try {
     log(`proxy benchmark: database ${databaseName}, ${cores.pinned ? `db-proxy on core ${placement.proxy}, clients on core ${placement.client}` : 'not pinned'}`);
+    if (settings.build) {
+      log('proxy benchmark: building the services (npm run build)');
+      built = buildServices();
+    }
+    const entry = (service: string) => (built ? [path.join(built, service, 'main.js')] : ['--import', 'tsx', `${service}/main.ts`]);
     const proxy = await startProcess({
       label: 'db-proxy',
       command: process.execPath,
-      args: ['--import', 'tsx', 'db-proxy/main.ts'],
+      args: entry('db-proxy'),
       cwd: ROOT,
       cores: placement.proxy || undefined,
       ready: /db-proxy listening/,
@@ -159,7 +173,7 @@ export async function runProxyBenchmark(options: ProxyBenchmarkOptions = {}): Pr
     const products = await startProcess({
       label: 'products subgraph',
       command: process.execPath,
-      args: ['--import', 'tsx', 'subgraphs/products/main.ts'],
+      args: entry('subgraphs/products'),
       cwd: ROOT,
       cores: placement.client || undefined,
       ready: /products subgraph listening/,
@@ -242,8 +256,22 @@ export async function runProxyBenchmark(options: ProxyBenchmarkOptions = {}): Pr
     };
   } finally {
     for (const child of started.reverse()) await child.stop().catch(() => {});
+    if (built) rmSync(built, { recursive: true, force: true });
     await dropDatabase(adminUrl, databaseName).catch((err: Error) => log(`proxy benchmark: could not drop ${databaseName}: ${err.message}`));
   }
+}
+
+/** `npm run build` into a directory of its own (not dist/, which other runs may be rebuilding). */
+function buildServices(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'proxy-bench-build-'));
+  const result = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'build.mjs'), dir], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  if (result.status !== 0) {
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error('npm run build failed');
+  }
+  // The built modules find their packages here.
+  symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
+  return dir;
 }
 
 function ratiosOf(direct: TargetFigures, proxied: TargetFigures): Ratios {
@@ -459,7 +487,8 @@ export function formatProxyBenchmark(result: ProxyBenchmarkResult): string {
     result.cores.pinned
       ? `client process on core ${result.cores.client}, db-proxy process on core ${result.cores.proxy}, PostgreSQL not pinned`
       : 'processes not pinned (no taskset or one core)',
-    `${s.runs} runs, medians; each phase ${s.warmupSeconds} s warm-up (discarded) + ${s.latencySeconds} s (1 client) / ${s.throughputSeconds} s (${s.concurrency} clients); pool ${s.poolMax} connections both ways; proxy LOG_LEVEL=${s.proxyLogLevel}`,
+    `${s.runs} runs, medians; each phase ${s.warmupSeconds} s warm-up (discarded) + ${s.latencySeconds} s (1 client) / ${s.throughputSeconds} s (${s.concurrency} clients); pool ${s.poolMax} connections both ways`,
+    `db-proxy ${s.build ? 'built (npm run build), plain JavaScript' : 'from source through tsx'}, NODE_ENV=production, LOG_LEVEL=${s.proxyLogLevel}; both clients in the same kind of process (tsx)`,
     '',
     row(['', 'p50, 1 client', 'p99, 1 client', `ops/s, ${s.concurrency} cl.`, 'client CPU/op', 'proxy CPU/op']),
     row(['pg pool direct', us(result.pg.latencyP50Us), us(result.pg.latencyP99Us), ops(result.pg.opsPerSecond), us(result.pg.clientCpuUs), '']),
