@@ -37,6 +37,7 @@ describe('loadGatewayConfig', () => {
       },
       queryPlanExecutor: 'gateway',
       queryPlanCacheSize: 1000,
+      subgraphBatching: true,
       operationLimits: { maxDepth: 15, maxAliases: 30, maxRootFields: 20, maxTokens: 5_000, maxCost: 25_000, defaultListSize: 10 },
       // --- authentication ---
       authentication: {

@@ -59,6 +59,8 @@ export interface GatewayConfig {
   queryPlanExecutor: 'gateway' | 'apollo';
   /** Operations whose query plans (and compiled form) are kept, per supergraph. @default 1000 */
   queryPlanCacheSize: number;
+  /** Entity fetches of one plan level to the same subgraph go as one request (gateway executor). @default true */
+  subgraphBatching: boolean;
   /** Hostile-operation limits (features/useOperationLimits). */
   operationLimits: Readonly<OperationLimitsOptions>;
   // --- authentication (gateway/auth, features/useAuthentication) ---
@@ -205,6 +207,7 @@ const gatewayEnvSchema = z.object({
   ...subgraphResilienceEnv,
   QUERY_PLAN_EXECUTOR: z.enum(['gateway', 'apollo']).default('gateway'),
   QUERY_PLAN_CACHE_SIZE: env.positiveInt(1_000),
+  SUBGRAPH_BATCHING: env.bool(true),
   GATEWAY_MAX_DEPTH: env.positiveInt(15),
   GATEWAY_MAX_ALIASES: z.coerce.number().int().min(0).default(30),
   GATEWAY_MAX_ROOT_FIELDS: env.positiveInt(20),
@@ -335,6 +338,7 @@ export function loadGatewayConfig(
     }),
     queryPlanExecutor: values.QUERY_PLAN_EXECUTOR,
     queryPlanCacheSize: values.QUERY_PLAN_CACHE_SIZE,
+    subgraphBatching: values.SUBGRAPH_BATCHING,
     operationLimits: Object.freeze({
       maxDepth: values.GATEWAY_MAX_DEPTH,
       maxAliases: values.GATEWAY_MAX_ALIASES,

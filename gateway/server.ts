@@ -118,6 +118,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
             planningFor: (sdl) => supergraph.planningFor(sdl),
             subgraph: (name) => dataSources.get(name),
             planCacheSize: config.queryPlanCacheSize,
+            batching: config.subgraphBatching,
           })
         : apolloGateway;
 

@@ -134,8 +134,10 @@ export async function startFederation(options: FederationOptions): Promise<Feder
       NODE_ENV: 'test',
       // A conformance case is one request; a retry would only hide what the planner asked for.
       SUBGRAPH_RETRIES: '0',
-      // QUERY_PLAN_EXECUTOR=apollo runs the suite on @apollo/gateway's executor, for comparison.
+      // QUERY_PLAN_EXECUTOR=apollo runs the suite on @apollo/gateway's executor, SUBGRAPH_BATCHING=false
+      // without batching, for comparison.
       QUERY_PLAN_EXECUTOR: process.env.QUERY_PLAN_EXECUTOR,
+      SUBGRAPH_BATCHING: process.env.SUBGRAPH_BATCHING,
     });
     gateway = await startGateway(config, { supergraphSdl, logger });
     const graphqlUrl = gateway.graphqlUrl;

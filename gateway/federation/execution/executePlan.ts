@@ -9,7 +9,8 @@ import { ERRORS, errorCodeDef } from '@apollo/federation-internals';
 import { applyRewrites } from '@apollo/gateway/dist/dataRewrites.js';
 import type { FetchNode, PlanNode, QueryPlan, ResponsePath } from '@apollo/query-planner';
 import type { ApolloGateway } from '@apollo/gateway';
-import { GraphQLError, type GraphQLSchema } from 'graphql';
+import { GraphQLError, type DocumentNode, type GraphQLSchema } from 'graphql';
+import type { EntityBatcher } from './entityBatching.js';
 import {
   collectRepresentations,
   compileRepresentation,
@@ -46,7 +47,11 @@ export interface SubgraphCaller {
 
 export interface CompiledFetch {
   kind: 'Fetch';
+  /** Unique per compiled fetch (batching caches combined operations by it). */
+  id: number;
   serviceName: string;
+  operation: string;
+  document?: DocumentNode;
   isRead: boolean;
   /** `{"query":"…"` : the start of every body of this fetch. */
   bodyStart: string;
@@ -91,6 +96,8 @@ export function isSupportedPlan(plan: QueryPlan): boolean {
   return supported(plan.node);
 }
 
+let nextFetchId = 1;
+
 export function compilePlan(plan: QueryPlan, supergraphSchema: GraphQLSchema): CompiledNode | undefined {
   const matches = typeMatcher(supergraphSchema);
   const compile = (node: PlanNode): CompiledNode => {
@@ -110,7 +117,10 @@ export function compilePlan(plan: QueryPlan, supergraphSchema: GraphQLSchema): C
       case 'Fetch':
         return {
           kind: 'Fetch',
+          id: nextFetchId++,
           serviceName: node.serviceName,
+          operation: node.operation,
+          document: node.operationDocumentNode,
           isRead: node.operationKind === 'query',
           bodyStart: `{"query":${JSON.stringify(node.operation)}`,
           bodyEnd: node.operationName === undefined ? '}' : `,"operationName":${JSON.stringify(node.operationName)}}`,
@@ -137,6 +147,8 @@ export interface PlanRun {
   subgraph(name: string): SubgraphCaller | undefined;
   errors: unknown[];
   data: Entity;
+  /** Sends the entity fetches of one plan level to one subgraph together; absent: one request each. */
+  batcher?: EntityBatcher;
 }
 
 interface Cursor {
@@ -238,8 +250,10 @@ async function runFetch(fetch: CompiledFetch, cursor: Cursor, run: PlanRun): Pro
   );
   if (!batch) return;
   if (fetch.variableUsages.includes('representations')) throw new Error('Variables cannot contain key "representations"');
-  const body = `${fetch.bodyStart},"variables":{${variables}${variables ? ',' : ''}"representations":${batch.json}}${fetch.bodyEnd}`;
-  const response = await service.send(body, call);
+  const response =
+    run.batcher && fetch.isRead
+      ? await run.batcher.call(fetch, variables, batch.json)
+      : await service.send(`${fetch.bodyStart},"variables":{${variables}${variables ? ',' : ''}"representations":${batch.json}}${fetch.bodyEnd}`, call);
   reportErrors(response, fetch, cursor, run, batch.owners);
   const data = response.data;
   if (!data) return;

@@ -28,6 +28,7 @@ import {
   type GatewayGraphQLRequestContext,
   type SubgraphCaller,
 } from './executePlan.js';
+import { EntityBatcher } from './entityBatching.js';
 import { compileResponseShape, shapeResponse, type ResponseShape } from './responseShape.js';
 
 export type GatewayLike = Pick<ApolloGateway, 'load' | 'onSchemaLoadOrUpdate' | 'stop'>;
@@ -51,6 +52,8 @@ export interface PlanExecutorOptions {
   subgraph(name: string): SubgraphCaller | undefined;
   /** Operations whose plans are kept, per supergraph. @default 1000 */
   planCacheSize?: number;
+  /** Send entity fetches that are ready together to one subgraph as one request. @default true */
+  batching?: boolean;
   /** Told about each plan built (and whether it came from the cache), e.g. for metrics. */
   onPlan?: (event: { cached: boolean }) => void;
 }
@@ -113,7 +116,17 @@ export function withPlanExecutor(gateway: GatewayLike, options: PlanExecutorOpti
     const data: Record<string, unknown> = {};
     const errors: unknown[] = [];
     if (prepared.root) {
+      const subgraph = options.subgraph;
+      const batcher =
+        options.batching === false
+          ? undefined
+          : new EntityBatcher((serviceName, body) => {
+              const service = subgraph(serviceName);
+              if (!service) return Promise.reject(new Error(`Couldn't find service with name "${serviceName}"`));
+              return service.send(body, { isRead: true, incoming: requestContext });
+            });
       await runPlan(prepared.root, {
+        batcher,
         requestContext,
         variables,
         variableDefaults: prepared.shape.variableDefaults,
