@@ -1,23 +1,27 @@
 /**
- * The load-generating client of the proxy benchmark, one process per target and run, pinned to its
- * own core: `node --import tsx bench/proxy/client.ts '<ClientSpec as JSON>'`. Both targets run in
- * this same kind of process, so neither gets a lighter client:
+ * The load-generating client of the proxy benchmark, one process per run, pinned to its own core:
+ * `node --import tsx bench/proxy/client.ts '<ClientSpec as JSON>'`. It drives both targets, so
+ * neither gets a lighter client, and interleaves them, so both see the same background load (the
+ * machine is shared; ratios measured side by side are what counts):
  *
  * - `pg`: `pg.Pool` straight to PostgreSQL, the way a service would use pg on its own;
  * - `proxy`: the subgraph kit's proxy client (`createDbClient().read`) over HTTP to db-proxy.
  *
- * It sends the same single-row statement (a product by primary key, ids in the same order for both)
- * first one after another (latency, each timed with hrtime), then from `concurrency` loops at once
- * (throughput). Each phase has a warm-up that is thrown away. It prints one JSON line per measured
- * window's start and end (the runner samples the proxy's CPU time there) and one with the result.
+ * Both send the same single-row statement (a product by primary key, ids in the same order).
+ * Latency: one statement at a time, pg and proxy taking turns, each timed with hrtime. Throughput:
+ * `concurrency` closed loops on one target at a time, in alternating windows of `windowSeconds`.
+ * Warm-ups are thrown away. It prints a JSON line at each throughput window's start and end (the
+ * runner samples the proxy's CPU time there) and one with the result.
  */
 import pg from 'pg';
-import { createDbClient, type Db } from '../../subgraphs/kit/dbClient.js';
+import { createDbClient } from '../../subgraphs/kit/dbClient.js';
 import { PRODUCT_COLUMNS } from '../../subgraphs/products/productStore.js';
 import { quantile } from './samples.js';
 
+export type Target = 'pg' | 'proxy';
+export const TARGETS: readonly Target[] = ['pg', 'proxy'];
+
 export interface ClientSpec {
-  target: 'pg' | 'proxy';
   /** pg: the benchmark database itself. */
   databaseUrl: string;
   /** proxy: where db-proxy listens, and the products credential. */
@@ -27,8 +31,11 @@ export interface ClientSpec {
   poolMax: number;
   concurrency: number;
   warmupSeconds: number;
+  /** Per target. */
   latencySeconds: number;
+  /** Per target, in windows of windowSeconds. */
   throughputSeconds: number;
+  windowSeconds: number;
   /** Products prod_0001..prod_<productCount> exist. */
   productCount: number;
 }
@@ -40,8 +47,6 @@ export interface LatencyFigures {
   p90: number;
   p99: number;
   mean: number;
-  /** Client CPU time per statement, microseconds. */
-  clientCpuUs: number;
 }
 
 export interface ThroughputFigures {
@@ -50,14 +55,20 @@ export interface ThroughputFigures {
   /** Microseconds, per statement under load. */
   p50: number;
   p99: number;
+  /** Client CPU time per statement, microseconds. */
   clientCpuUs: number;
+}
+
+export interface WindowEvent {
+  event: 'window';
+  target: Target;
+  state: 'start' | 'end';
+  statements?: number;
 }
 
 export interface ClientResult {
   event: 'result';
-  target: ClientSpec['target'];
-  latency: LatencyFigures;
-  throughput: ThroughputFigures;
+  figures: Record<Target, { latency: LatencyFigures; throughput: ThroughputFigures }>;
   /** Statements that failed or returned another row than asked for; any is a failed run. */
   errors: number;
   firstError?: string;
@@ -65,10 +76,13 @@ export interface ClientResult {
 
 export const SINGLE_ROW_SQL = `SELECT ${PRODUCT_COLUMNS} FROM products WHERE id = $1`;
 
-type Lookup = (id: string) => Promise<boolean>;
+interface Driver {
+  lookup(id: string): Promise<boolean>;
+  close(): Promise<void>;
+}
 
-function lookupFor(spec: ClientSpec): { lookup: Lookup; close(): Promise<void> } {
-  if (spec.target === 'pg') {
+function driverFor(target: Target, spec: ClientSpec): Driver {
+  if (target === 'pg') {
     const pool = new pg.Pool({ connectionString: spec.databaseUrl, max: spec.poolMax });
     return {
       lookup: async (id) => {
@@ -78,108 +92,118 @@ function lookupFor(spec: ClientSpec): { lookup: Lookup; close(): Promise<void> }
       close: () => pool.end(),
     };
   }
-  const client = createDbClient({ proxyUrl: spec.proxyUrl, credential: spec.credential });
-  const db: Db = client;
+  const db = createDbClient({ proxyUrl: spec.proxyUrl, credential: spec.credential });
   return {
     lookup: async (id) => {
       const { rows } = await db.read<{ id: string }>(SINGLE_ROW_SQL, [id]);
       return rows.length === 1 && rows[0].id === id;
     },
-    close: () => client.close(),
+    close: () => db.close(),
   };
 }
 
-function event(fields: object): void {
+function emit(fields: object): void {
   process.stdout.write(`${JSON.stringify(fields)}\n`);
 }
 
-const cpuMicros = (since: NodeJS.CpuUsage) => {
-  const used = process.cpuUsage(since);
-  return used.user + used.system;
-};
+const elapsedUs = (started: bigint) => Number(process.hrtime.bigint() - started) / 1000;
 
 async function main(spec: ClientSpec): Promise<ClientResult> {
-  const { lookup, close } = lookupFor(spec);
   let errors = 0;
   let firstError: string | undefined;
-  let next = 0;
-  const nextId = () => `prod_${String((next++ % spec.productCount) + 1).padStart(4, '0')}`;
-  const one = async (): Promise<void> => {
-    try {
-      if (!(await lookup(nextId()))) {
+  const targets = TARGETS.map((target) => {
+    const driver = driverFor(target, spec);
+    let next = 0;
+    const nextId = () => `prod_${String((next++ % spec.productCount) + 1).padStart(4, '0')}`;
+    const one = async (): Promise<void> => {
+      try {
+        if (!(await driver.lookup(nextId()))) {
+          errors++;
+          firstError ??= `${target}: a lookup returned another row than the one asked for`;
+        }
+      } catch (err) {
         errors++;
-        firstError ??= 'a lookup returned another row than the one asked for';
-      }
-    } catch (err) {
-      errors++;
-      firstError ??= (err as Error).message;
-    }
-  };
-
-  // Latency: one statement at a time.
-  const sequential = async (seconds: number, samples?: number[]) => {
-    const until = performance.now() + seconds * 1000;
-    while (performance.now() < until) {
-      const started = process.hrtime.bigint();
-      await one();
-      samples?.push(Number(process.hrtime.bigint() - started) / 1000);
-    }
-  };
-  await sequential(spec.warmupSeconds);
-  const latencySamples: number[] = [];
-  event({ event: 'measure', phase: 'latency', state: 'start' });
-  let cpu = process.cpuUsage();
-  await sequential(spec.latencySeconds, latencySamples);
-  const latencyCpu = cpuMicros(cpu);
-  event({ event: 'measure', phase: 'latency', state: 'end', statements: latencySamples.length });
-  latencySamples.sort((a, b) => a - b);
-
-  // Throughput: `concurrency` closed loops.
-  const concurrent = async (seconds: number, samples?: number[]) => {
-    const until = performance.now() + seconds * 1000;
-    const loop = async () => {
-      while (performance.now() < until) {
-        const started = process.hrtime.bigint();
-        await one();
-        samples?.push(Number(process.hrtime.bigint() - started) / 1000);
+        firstError ??= `${target}: ${(err as Error).message}`;
       }
     };
-    const started = performance.now();
-    await Promise.all(Array.from({ length: spec.concurrency }, loop));
-    return (performance.now() - started) / 1000;
-  };
-  await concurrent(spec.warmupSeconds);
-  const loadSamples: number[] = [];
-  event({ event: 'measure', phase: 'throughput', state: 'start' });
-  cpu = process.cpuUsage();
-  const elapsed = await concurrent(spec.throughputSeconds, loadSamples);
-  const loadCpu = cpuMicros(cpu);
-  event({ event: 'measure', phase: 'throughput', state: 'end', statements: loadSamples.length });
-  loadSamples.sort((a, b) => a - b);
+    return { target, driver, one };
+  });
 
-  await close();
-  return {
-    event: 'result',
-    target: spec.target,
-    latency: {
-      statements: latencySamples.length,
-      p50: quantile(latencySamples, 0.5),
-      p90: quantile(latencySamples, 0.9),
-      p99: quantile(latencySamples, 0.99),
-      mean: latencySamples.reduce((a, b) => a + b, 0) / (latencySamples.length || 1),
-      clientCpuUs: latencyCpu / (latencySamples.length || 1),
-    },
-    throughput: {
-      statements: loadSamples.length,
-      opsPerSecond: loadSamples.length / elapsed,
-      p50: quantile(loadSamples, 0.5),
-      p99: quantile(loadSamples, 0.99),
-      clientCpuUs: loadCpu / (loadSamples.length || 1),
-    },
-    errors,
-    ...(firstError ? { firstError } : {}),
+  // Latency: one statement at a time, the targets taking turns (who goes first alternates too).
+  const turns = async (seconds: number, samples?: number[][]) => {
+    const until = performance.now() + seconds * 1000 * targets.length;
+    for (let round = 0; performance.now() < until; round++) {
+      for (let k = 0; k < targets.length; k++) {
+        const at = (round + k) % targets.length;
+        const started = process.hrtime.bigint();
+        await targets[at].one();
+        samples?.[at].push(elapsedUs(started));
+      }
+    }
   };
+  await turns(spec.warmupSeconds);
+  const latencySamples = targets.map((): number[] => []);
+  await turns(spec.latencySeconds, latencySamples);
+
+  // Throughput: `concurrency` closed loops on one target at a time, in alternating windows.
+  const window = async (at: number, seconds: number, measured?: { samples: number[]; seconds: number; cpuUs: number }) => {
+    const { target, one } = targets[at];
+    if (measured) emit({ event: 'window', target, state: 'start' } satisfies WindowEvent);
+    const cpu = process.cpuUsage();
+    const started = performance.now();
+    const until = started + seconds * 1000;
+    let statements = 0;
+    await Promise.all(
+      Array.from({ length: spec.concurrency }, async () => {
+        while (performance.now() < until) {
+          const begun = process.hrtime.bigint();
+          await one();
+          statements++;
+          measured?.samples.push(elapsedUs(begun));
+        }
+      }),
+    );
+    if (!measured) return;
+    measured.seconds += (performance.now() - started) / 1000;
+    const used = process.cpuUsage(cpu);
+    measured.cpuUs += used.user + used.system;
+    emit({ event: 'window', target, state: 'end', statements } satisfies WindowEvent);
+  };
+  for (let at = 0; at < targets.length; at++) await window(at, spec.warmupSeconds);
+  const load = targets.map(() => ({ samples: [] as number[], seconds: 0, cpuUs: 0 }));
+  const windows = Math.max(1, Math.round(spec.throughputSeconds / spec.windowSeconds));
+  for (let w = 0; w < windows; w++) {
+    for (let k = 0; k < targets.length; k++) {
+      const at = (w + k) % targets.length;
+      await window(at, spec.throughputSeconds / windows, load[at]);
+    }
+  }
+
+  for (const { driver } of targets) await driver.close();
+  const figures = {} as ClientResult['figures'];
+  targets.forEach(({ target }, at) => {
+    const latency = latencySamples[at].sort((a, b) => a - b);
+    const { samples, seconds, cpuUs } = load[at];
+    samples.sort((a, b) => a - b);
+    figures[target] = {
+      latency: {
+        statements: latency.length,
+        p50: quantile(latency, 0.5),
+        p90: quantile(latency, 0.9),
+        p99: quantile(latency, 0.99),
+        mean: latency.reduce((a, b) => a + b, 0) / (latency.length || 1),
+      },
+      throughput: {
+        statements: samples.length,
+        opsPerSecond: samples.length / seconds,
+        p50: quantile(samples, 0.5),
+        p99: quantile(samples, 0.99),
+        clientCpuUs: cpuUs / (samples.length || 1),
+      },
+    };
+  });
+  return { event: 'result', figures, errors, ...(firstError ? { firstError } : {}) };
 }
 
 const spec = JSON.parse(process.argv[2] ?? '{}') as ClientSpec;
-event(await main(spec));
+emit(await main(spec));

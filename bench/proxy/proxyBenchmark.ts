@@ -1,10 +1,11 @@
 /**
  * The connection-proxy benchmark: the same single-row statement sent by a client process through
  * `pg.Pool` straight to PostgreSQL, and through the subgraph kit's proxy client -> HTTP -> db-proxy
- * (its own process, `db-proxy/main.ts`) -> pg pool -> PostgreSQL. Figures are medians of `runs` runs;
- * ratios are taken within each run (the two targets one after the other, their order alternating),
- * then their median. A third check counts, at the proxy, the statements a 100-reference `_entities`
- * call to the products subgraph costs.
+ * (its own process, `db-proxy/main.ts`) -> pg pool -> PostgreSQL. One client process per run drives
+ * both, interleaved (statement by statement for latency, in alternating windows for throughput), so
+ * both meet the same background load; ratios are taken within each run, then their median over
+ * `runs` runs. A third check counts, at the proxy, the statements a 100-reference `_entities` call
+ * to the products subgraph costs.
  *
  * Needs a real PostgreSQL (default 127.0.0.1:5432, user postgres); it creates a uniquely named
  * database for the run and drops it afterwards. Without one the result says it was skipped and why.
@@ -20,7 +21,7 @@ import pg from 'pg';
 import { signIdentityHeaders } from '../../lib/signedIdentity.js';
 import { urlForDatabase } from '../../db-proxy/drivers/pgDriver.js';
 import { cpuModel, pinning, startProcess, type Started } from '../lib/processes.js';
-import type { ClientResult, ClientSpec } from './client.js';
+import type { ClientResult, ClientSpec, Target, WindowEvent } from './client.js';
 import { median } from './samples.js';
 
 export interface ProxyBenchmarkOptions {
@@ -32,8 +33,10 @@ export interface ProxyBenchmarkOptions {
   warmupSeconds?: number;
   /** One client, statements one after another. @default 5 */
   latencySeconds?: number;
-  /** `concurrency` clients at once. @default 5 */
+  /** `concurrency` clients at once, per target, in alternating windows of `windowSeconds`. @default 5 */
   throughputSeconds?: number;
+  /** @default 1 */
+  windowSeconds?: number;
   /** @default 32 */
   concurrency?: number;
   /** pg.Pool size of the direct client and DB_POOL_MAX of the proxy. @default 10 */
@@ -87,7 +90,12 @@ export interface ProxyBenchmarkFigures {
   postgres: string;
   /** Cores the processes ran on ('' when not pinned). */
   cores: { client: string; proxy: string; pinned: boolean };
-  settings: Required<Pick<ProxyBenchmarkOptions, 'runs' | 'warmupSeconds' | 'latencySeconds' | 'throughputSeconds' | 'concurrency' | 'poolMax' | 'proxyLogLevel' | 'build'>>;
+  settings: Required<
+    Pick<
+      ProxyBenchmarkOptions,
+      'runs' | 'warmupSeconds' | 'latencySeconds' | 'throughputSeconds' | 'windowSeconds' | 'concurrency' | 'poolMax' | 'proxyLogLevel' | 'build'
+    >
+  >;
   statement: string;
   /** Medians over the runs. */
   pg: TargetFigures;
@@ -115,6 +123,7 @@ export async function runProxyBenchmark(options: ProxyBenchmarkOptions = {}): Pr
     warmupSeconds: options.warmupSeconds ?? 2,
     latencySeconds: options.latencySeconds ?? 5,
     throughputSeconds: options.throughputSeconds ?? 5,
+    windowSeconds: options.windowSeconds ?? 1,
     concurrency: options.concurrency ?? 32,
     poolMax: options.poolMax ?? 10,
     proxyLogLevel: options.proxyLogLevel ?? 'info',
@@ -199,8 +208,7 @@ export async function runProxyBenchmark(options: ProxyBenchmarkOptions = {}): Pr
     started.splice(started.indexOf(products), 1);
     aborted();
 
-    const spec = (target: ClientSpec['target']): ClientSpec => ({
-      target,
+    const spec: ClientSpec = {
       databaseUrl: urlForDatabase(adminUrl, databaseName),
       proxyUrl,
       credential,
@@ -209,17 +217,13 @@ export async function runProxyBenchmark(options: ProxyBenchmarkOptions = {}): Pr
       warmupSeconds: settings.warmupSeconds,
       latencySeconds: settings.latencySeconds,
       throughputSeconds: settings.throughputSeconds,
+      windowSeconds: settings.windowSeconds,
       productCount: PRODUCT_COUNT,
-    });
+    };
     const runs: ProxyBenchmarkFigures['runs'] = [];
     for (let run = 1; run <= settings.runs; run++) {
-      const order: ClientSpec['target'][] = run % 2 ? ['pg', 'proxy'] : ['proxy', 'pg'];
-      const figures: Partial<Record<ClientSpec['target'], TargetFigures>> = {};
-      for (const target of order) {
-        log(`proxy benchmark: run ${run}/${settings.runs}, ${target === 'pg' ? 'pg pool direct' : 'through the proxy'}`);
-        figures[target] = await runClient(spec(target), placement.client, proxy.child.pid, options.signal);
-      }
-      const { pg: direct, proxy: proxied } = figures as Record<ClientSpec['target'], TargetFigures>;
+      log(`proxy benchmark: run ${run}/${settings.runs} (pg pool direct and through the proxy, interleaved)`);
+      const { pg: direct, proxy: proxied } = await runClient(spec, placement.client, proxy.child.pid, options.signal);
       runs.push({ pg: direct, proxy: proxied, ratios: ratiosOf(direct, proxied) });
     }
 
@@ -424,46 +428,54 @@ function cpuTimeOf(pid: number | undefined): number | undefined {
   }
 }
 
-async function runClient(spec: ClientSpec, cores: string, proxyPid: number | undefined, signal?: AbortSignal): Promise<TargetFigures> {
+async function runClient(
+  spec: ClientSpec,
+  cores: string,
+  proxyPid: number | undefined,
+  signal?: AbortSignal,
+): Promise<Record<Target, TargetFigures>> {
   const args = ['--import', 'tsx', CLIENT, JSON.stringify(spec)];
   const child = cores ? spawn('taskset', ['-c', cores, process.execPath, ...args], { cwd: ROOT }) : spawn(process.execPath, args, { cwd: ROOT });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
   const onAbort = () => child.kill('SIGTERM');
   signal?.addEventListener('abort', onAbort, { once: true });
-  let proxyCpuAtStart: number | undefined;
-  let proxyCpuUs: number | undefined;
+  // The proxy's CPU time over the proxy's throughput windows only.
+  let windowStart: number | undefined;
+  let proxyCpu = 0;
+  let proxyStatements = 0;
   try {
     const result = await new Promise<ClientResult>((resolve, reject) => {
       let result: ClientResult | undefined;
       createInterface({ input: child.stdout }).on('line', (text) => {
-        let event: { event?: string; phase?: string; state?: string; statements?: number };
+        let event: WindowEvent | ClientResult;
         try {
           event = JSON.parse(text);
         } catch {
           return;
         }
-        if (event.event === 'measure' && event.phase === 'throughput') {
+        if (event.event === 'window' && event.target === 'proxy') {
           const now = cpuTimeOf(proxyPid);
-          if (event.state === 'start') proxyCpuAtStart = now;
-          else if (now !== undefined && proxyCpuAtStart !== undefined && event.statements) {
-            proxyCpuUs = (now - proxyCpuAtStart) / event.statements;
+          if (event.state === 'start') windowStart = now;
+          else if (now !== undefined && windowStart !== undefined) {
+            proxyCpu += now - windowStart;
+            proxyStatements += event.statements ?? 0;
           }
-        } else if (event.event === 'result') result = event as ClientResult;
+        } else if (event.event === 'result') result = event;
       });
       child.once('exit', (code) => {
         if (result) resolve(result);
-        else reject(new Error(`the ${spec.target} client exited with ${code} without a result:\n${stderr}`));
+        else reject(new Error(`the benchmark client exited with ${code} without a result:\n${stderr}`));
       });
     });
-    if (result.errors > 0) throw new Error(`the ${spec.target} client had ${result.errors} failed statements: ${result.firstError}`);
-    return {
-      latencyP50Us: result.latency.p50,
-      latencyP99Us: result.latency.p99,
-      opsPerSecond: result.throughput.opsPerSecond,
-      clientCpuUs: result.throughput.clientCpuUs,
-      ...(spec.target === 'proxy' ? { proxyCpuUs } : {}),
-    };
+    if (result.errors > 0) throw new Error(`the benchmark client had ${result.errors} failed statements: ${result.firstError}`);
+    const figures = (target: Target): TargetFigures => ({
+      latencyP50Us: result.figures[target].latency.p50,
+      latencyP99Us: result.figures[target].latency.p99,
+      opsPerSecond: result.figures[target].throughput.opsPerSecond,
+      clientCpuUs: result.figures[target].throughput.clientCpuUs,
+    });
+    return { pg: figures('pg'), proxy: { ...figures('proxy'), proxyCpuUs: proxyStatements ? proxyCpu / proxyStatements : undefined } };
   } finally {
     signal?.removeEventListener('abort', onAbort);
   }
@@ -487,8 +499,9 @@ export function formatProxyBenchmark(result: ProxyBenchmarkResult): string {
     result.cores.pinned
       ? `client process on core ${result.cores.client}, db-proxy process on core ${result.cores.proxy}, PostgreSQL not pinned`
       : 'processes not pinned (no taskset or one core)',
-    `${s.runs} runs, medians; each phase ${s.warmupSeconds} s warm-up (discarded) + ${s.latencySeconds} s (1 client) / ${s.throughputSeconds} s (${s.concurrency} clients); pool ${s.poolMax} connections both ways`,
-    `db-proxy ${s.build ? 'built (npm run build), plain JavaScript' : 'from source through tsx'}, NODE_ENV=production, LOG_LEVEL=${s.proxyLogLevel}; both clients in the same kind of process (tsx)`,
+    `${s.runs} runs, medians of per-run figures and ratios; per run and target ${s.latencySeconds} s at 1 client (statements taking turns with the other target) ` +
+      `and ${s.throughputSeconds} s at ${s.concurrency} clients (in ${s.windowSeconds} s windows alternating with the other target), after ${s.warmupSeconds} s warm-ups (discarded); pool ${s.poolMax} connections both ways`,
+    `db-proxy ${s.build ? 'built (npm run build), plain JavaScript' : 'from source through tsx'}, NODE_ENV=production, LOG_LEVEL=${s.proxyLogLevel}; both clients in one process (tsx), interleaved`,
     '',
     row(['', 'p50, 1 client', 'p99, 1 client', `ops/s, ${s.concurrency} cl.`, 'client CPU/op', 'proxy CPU/op']),
     row(['pg pool direct', us(result.pg.latencyP50Us), us(result.pg.latencyP99Us), ops(result.pg.opsPerSecond), us(result.pg.clientCpuUs), '']),
