@@ -42,6 +42,9 @@ export function requestLogging(logger: Logger, options: RequestLoggingOptions = 
     req.requestId = requestIdOf(req);
     res.setHeader(REQUEST_ID_HEADER, req.requestId);
     res.on('finish', () => {
+      const health = req.path === '/health' || req.path === '/ready';
+      // Nothing is built for a line the level would drop (a benchmark's LOG_LEVEL=warn, say).
+      if (!logger.isLevelEnabled(health ? 'debug' : 'info')) return;
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       const line = {
         reqId: req.requestId,
@@ -51,7 +54,7 @@ export function requestLogging(logger: Logger, options: RequestLoggingOptions = 
         ms: Math.round(ms * 10) / 10,
         ...options.fields?.(req, res),
       };
-      if (req.path === '/health' || req.path === '/ready') logger.debug(line, 'request');
+      if (health) logger.debug(line, 'request');
       else logger.info(line, 'request');
     });
     next();

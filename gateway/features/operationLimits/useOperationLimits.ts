@@ -4,9 +4,17 @@
  * `@listSize` from the current supergraph, following hot reloads). A refusal is a 400 with code
  * QUERY_TOO_COMPLEX naming the limit, the maximum and what the operation asked for.
  */
-import { GraphQLError } from 'graphql';
+import { GraphQLError, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
+import { LRUCache } from 'lru-cache';
 import type { GatewayContext } from '../../context.js';
-import { costHintsFromSdl, countTokens, emptyCostHints, measureOperation, type CostHints } from './operationLimits.js';
+import {
+  costHintsFromSdl,
+  countTokens,
+  emptyCostHints,
+  measureOperation,
+  type CostHints,
+  type OperationMetrics,
+} from './operationLimits.js';
 import type { GatewayFeature } from '../feature.js';
 
 export interface OperationLimitsOptions {
@@ -47,9 +55,20 @@ function refuse(limit: keyof typeof LIMIT_TEXT, actual: number, max: number): Gr
   });
 }
 
+/** Operations whose measurements are remembered (the same text or document is not measured again). */
+const REMEMBERED = 1_000;
+
 export function useOperationLimits(options: Partial<OperationLimitsOptions> = {}): GatewayFeature {
   const limits = { ...DEFAULT_OPERATION_LIMITS, ...options };
   let hints: CostHints = emptyCostHints();
+  // Token counts by the query's hash (not by its text, which an attacker could make large), and
+  // measurements by document for operations without variables (a variable can size a list, so those
+  // are measured every time); Apollo Server hands the same document for the same text while cached.
+  const tokenCounts = new LRUCache<string, number>({ max: REMEMBERED });
+  const measured = new WeakMap<
+    DocumentNode,
+    { schema: GraphQLSchema; hints: CostHints; operation: OperationDefinitionNode; metrics: OperationMetrics }
+  >();
   return {
     name: 'operation limits',
     plugins: [
@@ -63,18 +82,25 @@ export function useOperationLimits(options: Partial<OperationLimitsOptions> = {}
         },
         async requestDidStart() {
           return {
-            async didResolveOperation({ source, document, operation, schema, request }) {
+            async didResolveOperation({ source, document, operation, schema, request, queryHash }) {
               if (!operation) return; // Apollo itself refuses a document without the named operation
-              const tokens = countTokens(source, limits.maxTokens);
+              let tokens = tokenCounts.get(queryHash);
+              if (tokens === undefined) tokenCounts.set(queryHash, (tokens = countTokens(source, limits.maxTokens)));
               if (tokens > limits.maxTokens) throw refuse('tokens', tokens, limits.maxTokens);
-              const metrics = measureOperation({
-                schema,
-                document,
-                operation,
-                variables: request.variables,
-                hints,
-                defaultListSize: limits.defaultListSize,
-              });
+              const known = measured.get(document);
+              let metrics: OperationMetrics;
+              if (known && known.schema === schema && known.hints === hints && known.operation === operation) metrics = known.metrics;
+              else {
+                metrics = measureOperation({
+                  schema,
+                  document,
+                  operation,
+                  variables: request.variables,
+                  hints,
+                  defaultListSize: limits.defaultListSize,
+                });
+                if (!operation.variableDefinitions?.length) measured.set(document, { schema, hints, operation, metrics });
+              }
               if (metrics.depth > limits.maxDepth) throw refuse('depth', metrics.depth, limits.maxDepth);
               if (metrics.aliases > limits.maxAliases) throw refuse('aliases', metrics.aliases, limits.maxAliases);
               if (metrics.rootFields > limits.maxRootFields) {
