@@ -5,7 +5,9 @@
  * machine is shared; ratios measured side by side are what counts):
  *
  * - `pg`: `pg.Pool` straight to PostgreSQL, the way a service would use pg on its own;
- * - `proxy`: the subgraph kit's proxy client (`createDbClient().read`) over HTTP to db-proxy.
+ * - `proxy`: the subgraph kit's proxy client (`createDbClient().read`) over HTTP to db-proxy;
+ * - `http` (when given): the same kit client to a server answering a canned row (httpFloor.mjs), the
+ *   cost of the HTTP round trip alone.
  *
  * Both send the same single-row statement (a product by primary key, ids in the same order).
  * Latency: one statement at a time, pg and proxy taking turns, each timed with hrtime. Throughput:
@@ -18,8 +20,7 @@ import { createDbClient } from '../../subgraphs/kit/dbClient.js';
 import { PRODUCT_COLUMNS } from '../../subgraphs/products/productStore.js';
 import { quantile } from './samples.js';
 
-export type Target = 'pg' | 'proxy';
-export const TARGETS: readonly Target[] = ['pg', 'proxy'];
+export type Target = 'pg' | 'proxy' | 'http';
 
 export interface ClientSpec {
   /** pg: the benchmark database itself. */
@@ -27,6 +28,8 @@ export interface ClientSpec {
   /** proxy: where db-proxy listens, and the products credential. */
   proxyUrl: string;
   credential: string;
+  /** http: where httpFloor.mjs listens; without it that target is left out. */
+  httpFloorUrl?: string;
   /** pg.Pool size; the same as the proxy's DB_POOL_MAX. */
   poolMax: number;
   concurrency: number;
@@ -68,7 +71,7 @@ export interface WindowEvent {
 
 export interface ClientResult {
   event: 'result';
-  figures: Record<Target, { latency: LatencyFigures; throughput: ThroughputFigures }>;
+  figures: Partial<Record<Target, { latency: LatencyFigures; throughput: ThroughputFigures }>>;
   /** Statements that failed or returned another row than asked for; any is a failed run. */
   errors: number;
   firstError?: string;
@@ -92,7 +95,7 @@ function driverFor(target: Target, spec: ClientSpec): Driver {
       close: () => pool.end(),
     };
   }
-  const db = createDbClient({ proxyUrl: spec.proxyUrl, credential: spec.credential });
+  const db = createDbClient({ proxyUrl: target === 'http' ? spec.httpFloorUrl! : spec.proxyUrl, credential: spec.credential });
   return {
     lookup: async (id) => {
       const { rows } = await db.read<{ id: string }>(SINGLE_ROW_SQL, [id]);
@@ -111,7 +114,8 @@ const elapsedUs = (started: bigint) => Number(process.hrtime.bigint() - started)
 async function main(spec: ClientSpec): Promise<ClientResult> {
   let errors = 0;
   let firstError: string | undefined;
-  const targets = TARGETS.map((target) => {
+  const chosen: Target[] = spec.httpFloorUrl ? ['pg', 'proxy', 'http'] : ['pg', 'proxy'];
+  const targets = chosen.map((target) => {
     const driver = driverFor(target, spec);
     let next = 0;
     const nextId = () => `prod_${String((next++ % spec.productCount) + 1).padStart(4, '0')}`;

@@ -4,6 +4,7 @@
  *   npm run bench:proxy -- --runs 3 --latency-seconds 5 --throughput-seconds 5 --concurrency 32
  *   npm run bench:proxy -- --json          # the figures as JSON instead of the table
  *   npm run bench:proxy -- --no-build      # db-proxy from source through tsx (no npm run build first)
+ *   npm run bench:proxy -- --no-http-floor # without the "HTTP alone" row
  *
  * PROXY_BENCH_DATABASE_URL picks the PostgreSQL server (default postgres://postgres@127.0.0.1:5432/postgres).
  */
@@ -22,6 +23,7 @@ const { values } = parseArgs({
     'log-level': { type: 'string' },
     json: { type: 'boolean', default: false },
     'no-build': { type: 'boolean', default: false },
+    'no-http-floor': { type: 'boolean', default: false },
   },
 });
 
@@ -49,6 +51,7 @@ const result = await runProxyBenchmark({
   poolMax: number('pool-max', values['pool-max']),
   proxyLogLevel: values['log-level'],
   build: !values['no-build'],
+  httpFloor: !values['no-http-floor'],
   signal: controller.signal,
 });
 process.stdout.write(values.json ? `${JSON.stringify(result, null, 2)}\n` : formatProxyBenchmark(result));

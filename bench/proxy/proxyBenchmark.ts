@@ -37,6 +37,8 @@ export interface ProxyBenchmarkOptions {
   throughputSeconds?: number;
   /** @default 1 */
   windowSeconds?: number;
+  /** Also measure the HTTP round trip alone (the kit client to a server answering a canned row). @default true */
+  httpFloor?: boolean;
   /** @default 32 */
   concurrency?: number;
   /** pg.Pool size of the direct client and DB_POOL_MAX of the proxy. @default 10 */
@@ -93,16 +95,29 @@ export interface ProxyBenchmarkFigures {
   settings: Required<
     Pick<
       ProxyBenchmarkOptions,
-      'runs' | 'warmupSeconds' | 'latencySeconds' | 'throughputSeconds' | 'windowSeconds' | 'concurrency' | 'poolMax' | 'proxyLogLevel' | 'build'
+      | 'runs'
+      | 'warmupSeconds'
+      | 'latencySeconds'
+      | 'throughputSeconds'
+      | 'windowSeconds'
+      | 'concurrency'
+      | 'poolMax'
+      | 'proxyLogLevel'
+      | 'build'
+      | 'httpFloor'
     >
   >;
   statement: string;
   /** Medians over the runs. */
   pg: TargetFigures;
   proxy: TargetFigures;
+  /** The kit client to a server answering a canned row: the HTTP round trip alone, no database. */
+  http?: TargetFigures;
   /** Medians of the per-run ratios. */
   ratios: Ratios;
-  runs: { pg: TargetFigures; proxy: TargetFigures; ratios: Ratios }[];
+  /** http / pg: what the HTTP round trip alone costs next to pg's whole statement. */
+  httpRatios?: Ratios;
+  runs: { pg: TargetFigures; proxy: TargetFigures; http?: TargetFigures; ratios: Ratios; httpRatios?: Ratios }[];
   batch: BatchCheck;
   targets: { latency: boolean; throughput: boolean; batch: boolean };
 }
@@ -114,6 +129,7 @@ export const PROXY_TARGETS = { maxLatencyRatio: 1.25, minThroughputRatio: 0.8, s
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLIENT = fileURLToPath(new URL('./client.ts', import.meta.url));
+const HTTP_FLOOR = fileURLToPath(new URL('./httpFloor.mjs', import.meta.url));
 const SERVICE = 'products';
 const PRODUCT_COUNT = 1_200;
 
@@ -124,6 +140,7 @@ export async function runProxyBenchmark(options: ProxyBenchmarkOptions = {}): Pr
     latencySeconds: options.latencySeconds ?? 5,
     throughputSeconds: options.throughputSeconds ?? 5,
     windowSeconds: options.windowSeconds ?? 1,
+    httpFloor: options.httpFloor ?? true,
     concurrency: options.concurrency ?? 32,
     poolMax: options.poolMax ?? 10,
     proxyLogLevel: options.proxyLogLevel ?? 'info',
@@ -208,10 +225,25 @@ export async function runProxyBenchmark(options: ProxyBenchmarkOptions = {}): Pr
     started.splice(started.indexOf(products), 1);
     aborted();
 
+    let httpFloorUrl: string | undefined;
+    if (settings.httpFloor) {
+      // On the proxy's core, where a proxy would run.
+      const floor = await startProcess({
+        label: 'http floor',
+        command: process.execPath,
+        args: [HTTP_FLOOR],
+        cwd: ROOT,
+        cores: placement.proxy || undefined,
+        ready: /http floor listening/,
+      });
+      started.push(floor);
+      httpFloorUrl = (JSON.parse(floor.line) as { url: string }).url;
+    }
     const spec: ClientSpec = {
       databaseUrl: urlForDatabase(adminUrl, databaseName),
       proxyUrl,
       credential,
+      httpFloorUrl,
       poolMax: settings.poolMax,
       concurrency: settings.concurrency,
       warmupSeconds: settings.warmupSeconds,
@@ -222,24 +254,30 @@ export async function runProxyBenchmark(options: ProxyBenchmarkOptions = {}): Pr
     };
     const runs: ProxyBenchmarkFigures['runs'] = [];
     for (let run = 1; run <= settings.runs; run++) {
-      log(`proxy benchmark: run ${run}/${settings.runs} (pg pool direct and through the proxy, interleaved)`);
-      const { pg: direct, proxy: proxied } = await runClient(spec, placement.client, proxy.child.pid, options.signal);
-      runs.push({ pg: direct, proxy: proxied, ratios: ratiosOf(direct, proxied) });
+      log(`proxy benchmark: run ${run}/${settings.runs} (pg pool direct, through the proxy${httpFloorUrl ? ', HTTP alone' : ''}: interleaved)`);
+      const { pg: direct, proxy: proxied, http } = await runClient(spec, placement.client, proxy.child.pid, options.signal);
+      runs.push({
+        pg: direct!,
+        proxy: proxied!,
+        ratios: ratiosOf(direct!, proxied!),
+        ...(http ? { http, httpRatios: ratiosOf(direct!, http) } : {}),
+      });
     }
 
     const medianOf = (pick: (r: (typeof runs)[number]) => number | undefined) => median(runs.map((r) => pick(r) ?? Number.NaN));
-    const targetMedian = (side: 'pg' | 'proxy'): TargetFigures => ({
-      latencyP50Us: medianOf((r) => r[side].latencyP50Us),
-      latencyP99Us: medianOf((r) => r[side].latencyP99Us),
-      opsPerSecond: medianOf((r) => r[side].opsPerSecond),
-      clientCpuUs: medianOf((r) => r[side].clientCpuUs),
+    const targetMedian = (side: Target): TargetFigures => ({
+      latencyP50Us: medianOf((r) => r[side]?.latencyP50Us),
+      latencyP99Us: medianOf((r) => r[side]?.latencyP99Us),
+      opsPerSecond: medianOf((r) => r[side]?.opsPerSecond),
+      clientCpuUs: medianOf((r) => r[side]?.clientCpuUs),
       ...(side === 'proxy' ? { proxyCpuUs: medianOf((r) => r.proxy.proxyCpuUs) } : {}),
     });
-    const ratios: Ratios = {
-      latencyP50: medianOf((r) => r.ratios.latencyP50),
-      latencyP99: medianOf((r) => r.ratios.latencyP99),
-      throughput: medianOf((r) => r.ratios.throughput),
-    };
+    const ratioMedian = (pick: (r: (typeof runs)[number]) => Ratios | undefined): Ratios => ({
+      latencyP50: medianOf((r) => pick(r)?.latencyP50),
+      latencyP99: medianOf((r) => pick(r)?.latencyP99),
+      throughput: medianOf((r) => pick(r)?.throughput),
+    });
+    const ratios = ratioMedian((r) => r.ratios);
     return {
       skipped: false,
       machine: cpuModel(),
@@ -249,6 +287,7 @@ export async function runProxyBenchmark(options: ProxyBenchmarkOptions = {}): Pr
       statement: 'SELECT <11 columns> FROM products WHERE id = $1 (one row of the seeded catalog)',
       pg: targetMedian('pg'),
       proxy: targetMedian('proxy'),
+      ...(httpFloorUrl ? { http: targetMedian('http'), httpRatios: ratioMedian((r) => r.httpRatios) } : {}),
       ratios,
       runs,
       batch,
@@ -433,7 +472,7 @@ async function runClient(
   cores: string,
   proxyPid: number | undefined,
   signal?: AbortSignal,
-): Promise<Record<Target, TargetFigures>> {
+): Promise<Partial<Record<Target, TargetFigures>>> {
   const args = ['--import', 'tsx', CLIENT, JSON.stringify(spec)];
   const child = cores ? spawn('taskset', ['-c', cores, process.execPath, ...args], { cwd: ROOT }) : spawn(process.execPath, args, { cwd: ROOT });
   let stderr = '';
@@ -469,13 +508,21 @@ async function runClient(
       });
     });
     if (result.errors > 0) throw new Error(`the benchmark client had ${result.errors} failed statements: ${result.firstError}`);
-    const figures = (target: Target): TargetFigures => ({
-      latencyP50Us: result.figures[target].latency.p50,
-      latencyP99Us: result.figures[target].latency.p99,
-      opsPerSecond: result.figures[target].throughput.opsPerSecond,
-      clientCpuUs: result.figures[target].throughput.clientCpuUs,
-    });
-    return { pg: figures('pg'), proxy: { ...figures('proxy'), proxyCpuUs: proxyStatements ? proxyCpu / proxyStatements : undefined } };
+    const figures = (target: Target): TargetFigures | undefined => {
+      const measured = result.figures[target];
+      if (!measured) return undefined;
+      return {
+        latencyP50Us: measured.latency.p50,
+        latencyP99Us: measured.latency.p99,
+        opsPerSecond: measured.throughput.opsPerSecond,
+        clientCpuUs: measured.throughput.clientCpuUs,
+      };
+    };
+    return {
+      pg: figures('pg'),
+      proxy: { ...figures('proxy')!, proxyCpuUs: proxyStatements ? proxyCpu / proxyStatements : undefined },
+      http: figures('http'),
+    };
   } finally {
     signal?.removeEventListener('abort', onAbort);
   }
@@ -499,8 +546,8 @@ export function formatProxyBenchmark(result: ProxyBenchmarkResult): string {
     result.cores.pinned
       ? `client process on core ${result.cores.client}, db-proxy process on core ${result.cores.proxy}, PostgreSQL not pinned`
       : 'processes not pinned (no taskset or one core)',
-    `${s.runs} runs, medians of per-run figures and ratios; per run and target ${s.latencySeconds} s at 1 client (statements taking turns with the other target) ` +
-      `and ${s.throughputSeconds} s at ${s.concurrency} clients (in ${s.windowSeconds} s windows alternating with the other target), after ${s.warmupSeconds} s warm-ups (discarded); pool ${s.poolMax} connections both ways`,
+    `${s.runs} runs, medians of per-run figures and ratios; per run and target ${s.latencySeconds} s at 1 client (statements taking turns with the other targets) ` +
+      `and ${s.throughputSeconds} s at ${s.concurrency} clients (in ${s.windowSeconds} s windows alternating with the other targets), after ${s.warmupSeconds} s warm-ups (discarded); pool ${s.poolMax} connections both ways`,
     `db-proxy ${s.build ? 'built (npm run build), plain JavaScript' : 'from source through tsx'}, NODE_ENV=production, LOG_LEVEL=${s.proxyLogLevel}; both clients in one process (tsx), interleaved`,
     '',
     row(['', 'p50, 1 client', 'p99, 1 client', `ops/s, ${s.concurrency} cl.`, 'client CPU/op', 'proxy CPU/op']),
@@ -508,9 +555,18 @@ export function formatProxyBenchmark(result: ProxyBenchmarkResult): string {
     row(['through the proxy', us(result.proxy.latencyP50Us), us(result.proxy.latencyP99Us), ops(result.proxy.opsPerSecond), us(result.proxy.clientCpuUs), us(result.proxy.proxyCpuUs)]),
     row(['proxy / pg', times(result.ratios.latencyP50), times(result.ratios.latencyP99), times(result.ratios.throughput), '', '']),
     row(['target', `<= ${PROXY_TARGETS.maxLatencyRatio}x`, '', `>= ${PROXY_TARGETS.minThroughputRatio}x`, '', '']),
+    ...(result.http && result.httpRatios
+      ? [
+          row(['HTTP alone, no db', us(result.http.latencyP50Us), us(result.http.latencyP99Us), ops(result.http.opsPerSecond), us(result.http.clientCpuUs), '']),
+          row(['HTTP alone / pg', times(result.httpRatios.latencyP50), times(result.httpRatios.latencyP99), times(result.httpRatios.throughput), '', '']),
+        ]
+      : []),
     '',
     `latency target (p50 <= ${PROXY_TARGETS.maxLatencyRatio}x): ${met(result.targets.latency)}; throughput target (>= ${PROXY_TARGETS.minThroughputRatio}x): ${met(result.targets.throughput)}`,
     `per run (p50 ratio, ops/s ratio): ${result.runs.map((r) => `${times(r.ratios.latencyP50)} ${times(r.ratios.throughput)}`).join(' | ')}`,
+    ...(result.http
+      ? ['"HTTP alone": the same kit client to a node:http server on the proxy\'s core answering a canned row (httpFloor.mjs): the round trip any HTTP proxy adds']
+      : []),
     `${result.batch.references} lookups -> ${result.batch.statements} statement${result.batch.statements === 1 ? '' : 's'} ` +
       `(${result.batch.proxyRequests} proxy request${result.batch.proxyRequests === 1 ? '' : 's'}, ${result.batch.resolved}/${result.batch.references} entities resolved; ` +
       `one _entities call to the products subgraph, counted in the proxy's request log): ${met(result.targets.batch)}`,
