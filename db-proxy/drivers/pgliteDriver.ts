@@ -1,15 +1,21 @@
 /**
  * Embedded PostgreSQL (PGlite, WASM): one instance per service database, persisted under
- * `<dataDir>/<service>`. PGlite has a single session, so it is a pool of one connection with the
- * same bounded wait as PostgreSQL's pools; a transaction holds it until it ends.
+ * `<dataDir>/<service>`, each in a worker thread of its own (pgliteWorker.mjs). PGlite has a single
+ * session, so it is a pool of one connection with the same bounded wait as PostgreSQL's pools; a
+ * transaction holds it until it ends.
  *
- * Known limit: PGlite runs statements synchronously on the proxy's own thread and does not fire
- * statement_timeout, so a long statement holds the whole proxy until it finishes.
+ * Why threads: PGlite runs PostgreSQL synchronously in WASM. In the proxy's own thread, opening three
+ * databases took over a second of CPU during which nothing else could run, and a long statement held
+ * the gateway and the subgraphs of `npm start` too. In workers the databases open in parallel with
+ * the rest of start-up, and a statement holds only its own database.
+ *
+ * Known limit: PGlite does not fire statement_timeout, so a long statement holds its database until
+ * it finishes.
  */
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { setImmediate as nextTurn } from 'node:timers/promises';
-import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
+import { Worker } from 'node:worker_threads';
+import type { FieldInfo } from '../../lib/dbProtocol.js';
 import type { Logger } from '../../lib/logger.js';
 import { ConnectionGate } from '../connectionGate.js';
 import {
@@ -29,17 +35,122 @@ export interface PgliteDriverOptions {
   logger: Logger;
 }
 
-type TextParser = (value: string) => string;
-const keepText: TextParser = (value) => value;
-/** Parameters arrive already as PostgreSQL text (pgValues.ts); PGlite must not convert them again. */
-const passParamsThrough = new Proxy({} as Record<string, (value: unknown) => string>, {
-  get: () => (value: unknown) => value as string,
-});
+/**
+ * PostgreSQL settings each database starts with. PostgreSQL's default shared_buffers (128MB) made
+ * every start allocate and initialise 128 MB of WASM memory per database; a service database here
+ * is a few MB, and the OS page cache holds the rest.
+ */
+const PGLITE_START_PARAMS: readonly string[] = ['-c', 'shared_buffers=16MB'];
 
-/** A parser for every type PGlite knows (built-in and array types), each returning the raw text. */
-function rawTextParsers(db: PGlite): Record<string, TextParser> {
-  const oids = new Set([...Object.keys(pgliteTypes.parsers), ...Object.keys(db.parsers)]);
-  return Object.fromEntries([...oids].map((oid) => [oid, keepText]));
+const WORKER = new URL('./pgliteWorker.mjs', import.meta.url);
+
+/** What the worker posts back: the result of one request, or its open / failed state. */
+type WorkerMessage =
+  | { type: 'open' }
+  | { type: 'failed'; error: SerializedError }
+  | { id: number; ok: WorkerResult | true }
+  | { id: number; error: SerializedError };
+
+interface WorkerResult {
+  command?: string;
+  affectedRows?: number;
+  fields: FieldInfo[];
+  rows: (string | null)[][];
+}
+
+/** An error's own fields (PostgreSQL's code, severity, detail, ...), name, message and stack. */
+type SerializedError = Record<string, string | number | boolean | null> & { message: string; name?: string; stack?: string };
+
+/** Rebuilds the worker's error with the fields pgErrors.ts reads (code, severity, detail, ...). */
+function toError(serialized: SerializedError): Error {
+  const { message, name, stack, ...fields } = serialized;
+  const err = Object.assign(new Error(message), fields);
+  if (name) err.name = name;
+  if (stack) err.stack = stack;
+  return err;
+}
+
+/** One database's thread, with requests matched to answers by id. */
+class PgliteThread {
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, { resolve: (value: WorkerResult | true) => void; reject: (err: Error) => void }>();
+  private nextId = 1;
+  private exited?: Error;
+  readonly opened: Promise<void>;
+
+  constructor(location: string, private readonly service: string) {
+    // No execArgv: the worker is plain JavaScript and needs none of the parent's loaders.
+    this.worker = new Worker(WORKER, {
+      workerData: { location, startParams: PGLITE_START_PARAMS, sessionSettings: SESSION_SETTINGS },
+      execArgv: [],
+    });
+    this.opened = new Promise<void>((resolveOpen, rejectOpen) => {
+      this.worker.on('message', (message: WorkerMessage) => {
+        if ('type' in message) {
+          if (message.type === 'open') resolveOpen();
+          else rejectOpen(toError(message.error));
+          this.idle();
+          return;
+        }
+        const waiter = this.pending.get(message.id);
+        if (!waiter) return;
+        this.pending.delete(message.id);
+        if ('error' in message) waiter.reject(toError(message.error));
+        else waiter.resolve(message.ok);
+        this.idle();
+      });
+      const fail = (err: Error) => {
+        this.exited ??= err;
+        rejectOpen(err);
+        for (const waiter of this.pending.values()) waiter.reject(err);
+        this.pending.clear();
+      };
+      this.worker.on('error', (err) => fail(new Error(`the PGlite thread of ${service} failed: ${err.message}`)));
+      this.worker.on('exit', (code) => fail(new Error(`the PGlite thread of ${service} exited (code ${code})`)));
+    });
+  }
+
+  /** Keeps the process alive only while the thread has work: an idle database must not hold it open. */
+  private idle(): void {
+    if (this.pending.size === 0) this.worker.unref();
+  }
+
+  private request(message: Record<string, unknown>): Promise<WorkerResult | true> {
+    if (this.exited) return Promise.reject(this.exited);
+    const id = this.nextId++;
+    return new Promise((resolveRequest, rejectRequest) => {
+      this.pending.set(id, { resolve: resolveRequest, reject: rejectRequest });
+      this.worker.ref();
+      this.worker.postMessage({ ...message, id });
+    });
+  }
+
+  async query(sql: string, params: readonly (string | null)[]): Promise<WorkerResult> {
+    return (await this.request({ type: 'query', sql, params })) as WorkerResult;
+  }
+
+  /** Closes the database, then the thread; a thread that does not answer within 10 s is terminated. */
+  async close(): Promise<void> {
+    if (this.exited) return;
+    const exit = new Promise<void>((resolveExit) => this.worker.once('exit', () => resolveExit()));
+    const timer = setTimeout(() => void this.worker.terminate(), 10_000);
+    try {
+      await this.request({ type: 'close' });
+    } catch (err) {
+      if (!this.exited) throw err;
+    }
+    await exit;
+    clearTimeout(timer);
+  }
+
+  /** Stops the thread at once (a database that failed to open). */
+  async terminate(): Promise<void> {
+    await this.worker.terminate();
+  }
+
+  get label(): string {
+    return `database ${this.service}`;
+  }
 }
 
 export function createPgliteDriver(options: PgliteDriverOptions): DatabaseDriver {
@@ -50,36 +161,20 @@ export function createPgliteDriver(options: PgliteDriverOptions): DatabaseDriver
     async open(service: string): Promise<ServiceDatabase> {
       const location = inMemory ? 'memory://' : resolve(options.dataDir, service);
       if (!inMemory) mkdirSync(location, { recursive: true });
-      const db = await PGlite.create(location);
+      const thread = new PgliteThread(location, service);
       try {
-        for (const [name, value] of Object.entries(SESSION_SETTINGS)) {
-          await db.query(`SELECT set_config($1, $2, false)`, [name, value]);
-        }
+        await thread.opened;
       } catch (err) {
-        await db.close().catch(() => {});
+        await thread.terminate().catch(() => {});
         throw err;
       }
-      let parsers = rawTextParsers(db);
-      let parserCount = Object.keys(db.parsers).length;
-      const gate = new ConnectionGate(1, options.poolWaitMs, `database ${service}`);
+      const gate = new ConnectionGate(1, options.poolWaitMs, thread.label);
 
       async function runQuery(sql: string, params: readonly (string | null)[], limits: RowLimits): Promise<RawResult> {
-        // PGlite answers within one turn of the event loop; yielding lets waiting requests and
-        // their pool-wait timers run between the statements of a batch or transaction.
-        await nextTurn();
-        if (Object.keys(db.parsers).length !== parserCount) {
-          parsers = rawTextParsers(db); // PGlite learned new array types
-          parserCount = Object.keys(db.parsers).length;
-        }
-        const result = await db.query<(string | null)[]>(sql, params as (string | null)[], {
-          rowMode: 'array',
-          parsers,
-          serializers: passParamsThrough,
-        });
+        const result = await thread.query(sql, params);
         const collector = new RowCollector(limits);
         for (const row of result.rows) collector.add(row);
-        const fields = result.fields.map((f) => ({ name: f.name, dataTypeID: f.dataTypeID }));
-        return collector.result(result.command, result.affectedRows, fields);
+        return collector.result(result.command, result.affectedRows, result.fields);
       }
 
       async function withConnection<T>(fn: (connection: DbConnection) => Promise<T>): Promise<T> {
@@ -97,7 +192,7 @@ export function createPgliteDriver(options: PgliteDriverOptions): DatabaseDriver
           if (discardReason !== undefined) {
             // The only session cannot be replaced; make sure it is not left inside a transaction.
             options.logger.warn({ err: discardReason, database: service }, 'resetting the PGlite session');
-            await db.query('ROLLBACK').catch(() => {});
+            await thread.query('ROLLBACK', []).catch(() => {});
           }
           release();
         }
@@ -115,7 +210,7 @@ export function createPgliteDriver(options: PgliteDriverOptions): DatabaseDriver
           const release = await gate.acquire(10_000).catch(() => undefined);
           gate.close(`database ${service} is closing`);
           try {
-            await db.close();
+            await thread.close();
           } finally {
             release?.();
           }
