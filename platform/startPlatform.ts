@@ -14,7 +14,7 @@ import { ConfigError } from '../lib/config.js';
 import { loadDbProxyConfig, type DbProxyConfig } from '../db-proxy/config.js';
 import { startDbProxy, type RunningDbProxy } from '../db-proxy/server.js';
 import { loadGatewayConfig, type GatewayConfig } from '../gateway/config.js';
-import { startGateway, type RunningGateway } from '../gateway/server.js';
+import type { RunningGateway } from '../gateway/server.js';
 import { envPrefix, type RunningSubgraph, type SubgraphBaseConfig, type SubgraphService } from '../subgraphs/kit/index.js';
 import {
   hasLocalSubgraph,
@@ -137,7 +137,12 @@ export async function startPlatform(options: StartPlatformOptions = {}): Promise
         ? 'starting the connection proxy on PostgreSQL'
         : `starting the connection proxy on embedded PGlite (data in ${configs.dbProxy.pgliteDataDir})`,
     );
-    dbProxy = await startDbProxy(configs.dbProxy);
+    const proxyStarting = startDbProxy(configs.dbProxy);
+    // The gateway's modules (@apollo/gateway, composition, the query planner) are the largest part of
+    // start-up's module loading: load them while the databases open in their own threads.
+    const gatewayModule = import('../gateway/server.js');
+    gatewayModule.catch(() => {}); // a failed import is reported where it is awaited
+    dbProxy = await proxyStarting;
     started.push({ close: () => dbProxy.close() });
     env.DB_PROXY_URL = dbProxy.url;
 
@@ -154,6 +159,7 @@ export async function startPlatform(options: StartPlatformOptions = {}): Promise
 
     env.SUBGRAPH_URLS = [...running].map(([name, subgraph]) => `${name}=${subgraph.graphqlUrl}`).join(',');
     step('starting the gateway');
+    const { startGateway } = await gatewayModule;
     gateway = await startGateway(loadGatewayConfig(env));
     started.push(gateway);
   } catch (err) {
