@@ -14,8 +14,23 @@ if (existsSync('.env')) process.loadEnvFile('.env');
 
 const log = (message: string) => process.stderr.write(`[platform] ${message}\n`);
 
+const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+const listenersBeforeStart = new Map(SIGNALS.map((signal) => [signal, process.listeners(signal)]));
+
 try {
   const platform = await startPlatform({ onStep: log });
+  // Each Apollo Server (gateway, subgraphs) stops itself on SIGINT/SIGTERM and then sends the signal
+  // again to end the process, which killed it before the databases were closed (PGlite then ran crash
+  // recovery at the next start). The platform stops every server in order itself: its handler goes
+  // in first (so there is never a moment without one), then theirs come out.
+  const serverListeners = SIGNALS.map((signal) => ({
+    signal,
+    listeners: process.listeners(signal).filter((listener) => !listenersBeforeStart.get(signal)!.includes(listener)),
+  }));
+  closeOnSignals(() => platform.close());
+  for (const { signal, listeners } of serverListeners) {
+    for (const listener of listeners) process.removeListener(signal, listener as (...args: unknown[]) => void);
+  }
   const gateway = platform.gateway.url.replace('127.0.0.1', 'localhost');
   // Since the process started (performance.timeOrigin), so module loading counts too.
   const seconds = (performance.now() / 1000).toFixed(1);
@@ -36,7 +51,6 @@ try {
       '',
     ].join('\n') + '\n',
   );
-  closeOnSignals(() => platform.close());
 } catch (err) {
   log(`failed to start: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);
