@@ -15,6 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { createServer, type AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -171,16 +172,14 @@ export async function runProxyBenchmark(options: ProxyBenchmarkOptions = {}): Pr
       built = buildServices();
     }
     const entry = (service: string) => (built ? [path.join(built, service, 'main.js')] : ['--import', 'tsx', `${service}/main.ts`]);
-    const proxy = await startProcess({
-      label: 'db-proxy',
-      command: process.execPath,
+    // Its own port, so readiness does not depend on the log level (the listening line is info).
+    const proxyPort = await freePort();
+    const proxy = await startUntilHealthy(`http://127.0.0.1:${proxyPort}`, {
       args: entry('db-proxy'),
-      cwd: ROOT,
-      cores: placement.proxy || undefined,
-      ready: /db-proxy listening/,
+      cores: placement.proxy,
       env: {
         NODE_ENV: 'production',
-        DB_PROXY_PORT: '0',
+        DB_PROXY_PORT: String(proxyPort),
         DB_PROXY_HOST: '127.0.0.1',
         DB_PROXY_CREDENTIALS: `${SERVICE}=${credential}`,
         DATABASE_URL: adminUrl,
@@ -190,7 +189,7 @@ export async function runProxyBenchmark(options: ProxyBenchmarkOptions = {}): Pr
       },
     });
     started.push(proxy);
-    const proxyUrl = (JSON.parse(proxy.line) as { url: string }).url;
+    const proxyUrl = `http://127.0.0.1:${proxyPort}`;
     const proxyLog = followRequestLog(proxy);
     aborted();
 
@@ -315,6 +314,55 @@ function buildServices(): string {
   // The built modules find their packages here.
   symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
   return dir;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts a node process (pinned when `cores` is set) and waits until `url`/health answers 200. */
+async function startUntilHealthy(url: string, options: { args: string[]; cores: string; env: Record<string, string> }): Promise<Started> {
+  const argv = [process.execPath, ...options.args];
+  const child = options.cores
+    ? spawn('taskset', ['-c', options.cores, ...argv], { cwd: ROOT, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn(argv[0], argv.slice(1), { cwd: ROOT, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+  // Keep reading stdout so a chatty process never blocks on a full pipe.
+  child.stdout!.resume();
+  let exited = false;
+  child.once('exit', () => (exited = true));
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    await gone;
+    clearTimeout(timer);
+  };
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (exited) throw new Error(`db-proxy exited before it was ready:\n${stderr}`);
+    try {
+      const response = await fetch(`${url}/health`);
+      await response.arrayBuffer();
+      if (response.ok) return { child, line: '', stop };
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`db-proxy not ready within 60 s:\n${stderr}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 function ratiosOf(direct: TargetFigures, proxied: TargetFigures): Ratios {
@@ -567,9 +615,11 @@ export function formatProxyBenchmark(result: ProxyBenchmarkResult): string {
     ...(result.http
       ? ['"HTTP alone": the same kit client to a node:http server on the proxy\'s core answering a canned row (httpFloor.mjs): the round trip any HTTP proxy adds']
       : []),
-    `${result.batch.references} lookups -> ${result.batch.statements} statement${result.batch.statements === 1 ? '' : 's'} ` +
-      `(${result.batch.proxyRequests} proxy request${result.batch.proxyRequests === 1 ? '' : 's'}, ${result.batch.resolved}/${result.batch.references} entities resolved; ` +
-      `one _entities call to the products subgraph, counted in the proxy's request log): ${met(result.targets.batch)}`,
+    Number.isNaN(result.batch.statements)
+      ? `${result.batch.references} lookups -> not counted: the proxy logs its requests at LOG_LEVEL=info only`
+      : `${result.batch.references} lookups -> ${result.batch.statements} statement${result.batch.statements === 1 ? '' : 's'} ` +
+        `(${result.batch.proxyRequests} proxy request${result.batch.proxyRequests === 1 ? '' : 's'}, ${result.batch.resolved}/${result.batch.references} entities resolved; ` +
+        `one _entities call to the products subgraph, counted in the proxy's request log): ${met(result.targets.batch)}`,
   ];
   return `${lines.join('\n')}\n`;
 }
