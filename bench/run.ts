@@ -20,7 +20,18 @@ import { Command } from 'commander';
 import { graphql } from 'graphql';
 import { startBenchSubgraphs, writeBenchSupergraph, type RunningBenchSubgraphs } from './lib/benchSubgraphs.js';
 import { bearer } from '../gateway/testing/testTokens.js';
-import { ALL_GATEWAYS, BENCH_SECRETS, OURS, PEERS_DIR, REPO_ROOT, buildOurs, type GatewaySpec, type RunningBenchGateway } from './lib/gateways.js';
+import {
+  ALL_GATEWAYS,
+  APOLLO,
+  BENCH_SECRETS,
+  OURS,
+  PEERS_DIR,
+  REPO_ROOT,
+  buildOurs,
+  ourVariant,
+  type GatewaySpec,
+  type RunningBenchGateway,
+} from './lib/gateways.js';
 import { latency, median, throughput, type LatencyResult, type ThroughputResult } from './lib/load.js';
 import { cpuModel, cpuSecondsOf, memoryOf, pinning, startProcess } from './lib/processes.js';
 import { formatTable, type Column } from './lib/table.js';
@@ -37,12 +48,15 @@ const program = new Command()
   .option('--scenarios <list>', 'heavy,small,platform', 'heavy,small,platform')
   .option('--gateways <list>', 'ours,apollo,hive,hive-rr', ALL_GATEWAYS.map((g) => g.id).join(','))
   .option('--latency-seconds <seconds>', 'length of each one-connection latency probe', '5')
+  .option('--levers', 'instead: ours with each lever turned off in turn, on the heavy query, at --connections and at 1')
   .parse();
 const options = program.opts<Record<string, string>>();
 const durationSeconds = Number(options.duration);
 const runs = Number(options.runs);
 const warmupSeconds = Number(options.warmup);
 const connections = Number(options.connections);
+/** The load generator's connections for the run under way (levers runs at several). */
+let connectionsNow = connections;
 const latencySeconds = Number(options.latencySeconds);
 const scenarios = options.scenarios.split(',');
 const wanted = options.gateways.split(',');
@@ -57,6 +71,8 @@ interface GatewayFigures {
   p99?: number;
   peakMb?: number;
   subgraphRequestsPerOp?: number;
+  /** KB the gateway sent to the subgraphs per operation (queries, variables, representations). */
+  subgraphKbPerOp?: number;
   /** Gateway CPU time per operation, in ms: steadier than RPS when the machine is not quiet. */
   cpuMsPerOp?: number;
   errors?: number;
@@ -99,7 +115,7 @@ async function measure(
   const figures: GatewayFigures[] = [];
   const running = new Map<
     GatewaySpec,
-    { gateway: RunningBenchGateway; body: string; samples: ThroughputResult[]; perOp: number[]; cpuPerOp: number[] }
+    { gateway: RunningBenchGateway; body: string; samples: ThroughputResult[]; perOp: number[]; kbPerOp: number[]; cpuPerOp: number[] }
   >();
   try {
     for (const gateway of gateways) {
@@ -127,19 +143,19 @@ async function measure(
         await instance.stop();
         continue;
       }
-      running.set(gateway, { gateway: instance, body: answer.text, samples: [], perOp: [], cpuPerOp: [] });
+      running.set(gateway, { gateway: instance, body: answer.text, samples: [], perOp: [], kbPerOp: [], cpuPerOp: [] });
     }
     const body = JSON.stringify({ query: scenario.query });
     for (const [spec, state] of running) {
       log(`${scenario.id}: warming up ${spec.label} (${warmupSeconds} s)`);
-      await throughput({ url: state.gateway.url, body, connections, durationSeconds: warmupSeconds }, cores.load);
+      await throughput({ url: state.gateway.url, body, connections: connectionsNow, durationSeconds: warmupSeconds }, cores.load);
     }
     for (let round = 1; round <= runs; round++) {
       for (const [spec, state] of running) {
         await subgraphs.reset();
         const cpuBefore = cpuSecondsOf(state.gateway.pid);
         const result = await throughput(
-          { url: state.gateway.url, body, expectBody: state.body, connections, durationSeconds },
+          { url: state.gateway.url, body, expectBody: state.body, connections: connectionsNow, durationSeconds },
           cores.load,
         );
         const cpuAfter = cpuSecondsOf(state.gateway.pid);
@@ -147,6 +163,8 @@ async function measure(
         const calls = Object.values(stats).reduce((sum, s) => sum + s.requests, 0);
         state.samples.push(result);
         state.perOp.push(result.requests ? calls / result.requests : NaN);
+        const bytesIn = Object.values(stats).reduce((sum, s) => sum + s.bytesIn, 0);
+        state.kbPerOp.push(result.requests ? bytesIn / 1024 / result.requests : NaN);
         state.cpuPerOp.push(cpuBefore !== undefined && cpuAfter !== undefined && result.requests ? ((cpuAfter - cpuBefore) * 1000) / result.requests : NaN);
         log(
           `${scenario.id}: run ${round}/${runs} ${spec.label}: ${result.rps.toFixed(0)} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms` +
@@ -162,6 +180,7 @@ async function measure(
         p99: median(state.samples.map((s) => s.p99)),
         peakMb: memoryOf(state.gateway.pid)?.peakMb,
         subgraphRequestsPerOp: median(state.perOp),
+        subgraphKbPerOp: median(state.kbPerOp),
         cpuMsPerOp: median(state.cpuPerOp),
         errors: state.samples.reduce((sum, s) => sum + s.errors + s.non2xx + s.mismatches, 0),
       });
@@ -274,9 +293,47 @@ function scenarioTable(figures: GatewayFigures[]): string {
     { title: 'CPU ms/op', align: 'right', value: (f) => fmt(f.cpuMsPerOp, 2) },
     { title: 'peak RSS MB', align: 'right', value: (f) => fmt(f.peakMb) },
     { title: 'subgraph req/op', align: 'right', value: (f) => fmt(f.subgraphRequestsPerOp, 1) },
+    { title: 'KB to subgraphs/op', align: 'right', value: (f) => fmt(f.subgraphKbPerOp, 1) },
     { title: 'errors', align: 'right', value: (f) => (f.problem ? f.problem : String(f.errors ?? 0)) },
   ];
   return formatTable(figures, columns);
+}
+
+/** Ours with each lever turned off in turn, against ours as shipped and the baseline, in one run. */
+const LEVERS: readonly GatewaySpec[] = [
+  OURS,
+  ourVariant('no-batching', 'ours, SUBGRAPH_BATCHING=false', { SUBGRAPH_BATCHING: 'false' }),
+  ourVariant('no-dedup', 'ours, SUBGRAPH_DEDUP=false', { SUBGRAPH_DEDUP: 'false' }),
+  ourVariant('heap-growth-v8', 'ours, GATEWAY_HEAP_GROWTH_PERCENT=0', { GATEWAY_HEAP_GROWTH_PERCENT: '0' }),
+  ourVariant('apollo-executor', 'ours, QUERY_PLAN_EXECUTOR=apollo', { QUERY_PLAN_EXECUTOR: 'apollo' }),
+  ourVariant('tsx', 'ours from sources (tsx)', {}, { tsx: true }),
+  APOLLO,
+];
+
+async function levers(): Promise<void> {
+  log('building our gateway (npm run build)');
+  buildOurs();
+  const cores = pinning();
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'bench-'));
+  const subgraphs = await startBenchSubgraphs(cores.load);
+  const lines: string[] = [];
+  try {
+    const supergraphPath = path.join(dir, 'supergraph.graphql');
+    await writeBenchSupergraph(subgraphs.urls, supergraphPath);
+    const scenario = { id: 'heavy', title: 'Heavy query', query: HEAVY_QUERY, expected: await reference(HEAVY_QUERY) };
+    lines.push('# Levers: ours with one of them turned off, heavy query', '', `Machine: ${cpuModel()}.`);
+    for (const c of [connections, 1]) {
+      connectionsNow = c;
+      const figures = await measure(scenario, LEVERS, subgraphs, supergraphPath, cores);
+      lines.push('', `## ${c} connection${c === 1 ? '' : 's'}`, '', scenarioTable(figures));
+    }
+  } finally {
+    await subgraphs.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+  await mkdir(path.join(REPO_ROOT, 'bench', 'results'), { recursive: true });
+  await writeFile(path.join(REPO_ROOT, 'bench', 'results', 'levers.md'), `${lines.join('\n')}\n`);
 }
 
 async function main(): Promise<void> {
@@ -397,4 +454,5 @@ async function main(): Promise<void> {
   await writeFile(path.join(REPO_ROOT, 'bench', 'results', 'latest.md'), `${report.join('\n')}\n`);
 }
 
-await main();
+if (options.levers) await levers();
+else await main();

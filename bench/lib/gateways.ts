@@ -83,6 +83,36 @@ export const OURS: GatewaySpec = {
     ),
 };
 
+/**
+ * Ours with one setting changed (a lever turned off), or run from the TypeScript sources through tsx
+ * as `npm run gateway` does: what `npm run bench -- --levers` compares.
+ */
+export function ourVariant(id: string, label: string, env: Record<string, string>, options: { tsx?: boolean } = {}): GatewaySpec {
+  return {
+    id,
+    label,
+    start: (supergraphPath, cores, extraEnv) =>
+      started(
+        startProcess({
+          label,
+          command: process.execPath,
+          args: [
+            ...(options.tsx ? ['--import', 'tsx', path.join(REPO_ROOT, 'gateway', 'cli.ts')] : [OUR_BUILD]),
+            '--supergraph',
+            supergraphPath,
+            '--port',
+            '0',
+            '--no-watch',
+          ],
+          env: ourGatewayEnv({ ...env, ...extraEnv }),
+          cores,
+          ready: /Gateway ready at/,
+          cwd: REPO_ROOT,
+        }),
+      ),
+  };
+}
+
 export const APOLLO: GatewaySpec = {
   id: 'apollo',
   label: '@apollo/gateway (baseline)',

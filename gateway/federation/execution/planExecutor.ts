@@ -54,8 +54,6 @@ export interface PlanExecutorOptions {
   planCacheSize?: number;
   /** Send entity fetches that are ready together to one subgraph as one request. @default true */
   batching?: boolean;
-  /** Told about each plan built (and whether it came from the cache), e.g. for metrics. */
-  onPlan?: (event: { cached: boolean }) => void;
 }
 
 /** An operation ready to run: its plan, compiled, and how its responses are shaped. */
@@ -86,7 +84,6 @@ export function withPlanExecutor(gateway: GatewayLike, options: PlanExecutorOpti
     const { document, request, queryHash } = requestContext;
     const key = `${queryHash}\0${request.operationName ?? ''}`;
     let prepared = state.plans.get(key);
-    options.onPlan?.({ cached: prepared !== undefined });
     if (prepared) return prepared;
     const { operation, fragments } = operationOf(document, request.operationName ?? undefined);
     const plan = state.planning.planner.buildQueryPlan(
