@@ -19,6 +19,7 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { graphql } from 'graphql';
 import { startBenchSubgraphs, writeBenchSupergraph, type RunningBenchSubgraphs } from './lib/benchSubgraphs.js';
+import { formatProxyBenchmark, runProxyBenchmark } from './proxy/proxyBenchmark.js';
 import { bearer } from '../gateway/testing/testTokens.js';
 import {
   ALL_GATEWAYS,
@@ -45,7 +46,7 @@ const program = new Command()
   .option('--runs <n>', 'measured runs per gateway (the median is reported)', '3')
   .option('--warmup <seconds>', 'load before the measured runs, discarded', '5')
   .option('--connections <n>', 'concurrent connections of the load generator', '32')
-  .option('--scenarios <list>', 'heavy,small,platform', 'heavy,small,platform')
+  .option('--scenarios <list>', 'heavy,small,platform,proxy', 'heavy,small,platform,proxy')
   .option('--gateways <list>', 'ours,apollo,hive,hive-rr', ALL_GATEWAYS.map((g) => g.id).join(','))
   .option('--latency-seconds <seconds>', 'length of each one-connection latency probe', '5')
   .option('--levers', 'instead: ours with each lever turned off in turn, on the heavy query, at --connections and at 1')
@@ -434,6 +435,24 @@ async function main(): Promise<void> {
           { title: 'errors', align: 'right', value: (f) => (f.problem ? f.problem : String(f.errors ?? 0)) },
         ]),
       );
+    }
+
+    if (scenarios.includes('proxy')) {
+      log('connection proxy: npm run bench:proxy (real PostgreSQL)');
+      const proxy = await runProxyBenchmark({ runs });
+      out();
+      out('## The connection proxy against pg with its own pool (details: bench/proxy/README.md)');
+      out();
+      out('```text');
+      out(formatProxyBenchmark(proxy).trimEnd());
+      out('```');
+      if (proxy.skipped) {
+        targets.push({ target: 'proxy: single-row latency ≤ 1.25× pg', figure: 'skipped', met: undefined });
+      } else {
+        targets.push({ target: 'proxy: single-row p50 ≤ 1.25× pg with its own pool', figure: `${proxy.ratios.latencyP50.toFixed(2)}×`, met: proxy.targets.latency });
+        targets.push({ target: 'proxy: ≥ 0.8× pg throughput at 32 clients', figure: `${proxy.ratios.throughput.toFixed(2)}×`, met: proxy.targets.throughput });
+        targets.push({ target: 'proxy: 100 entity lookups are 1 SQL statement', figure: `${proxy.batch.statements}`, met: proxy.targets.batch });
+      }
     }
 
     out();

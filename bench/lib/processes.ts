@@ -59,7 +59,11 @@ export async function startProcess(options: StartOptions): Promise<Started> {
   });
   const lines = createInterface({ input: child.stdout! });
   const line = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${options.label} not ready within ${options.timeoutMs ?? 60_000} ms:\n${stderr}`)), options.timeoutMs ?? 60_000);
+    const timer = setTimeout(() => {
+      // Not left running: nothing else would stop it.
+      child.kill('SIGKILL');
+      reject(new Error(`${options.label} not ready within ${options.timeoutMs ?? 60_000} ms:\n${stderr}`));
+    }, options.timeoutMs ?? 60_000);
     lines.on('line', (text) => {
       if (options.ready.test(text)) {
         clearTimeout(timer);
