@@ -1,8 +1,9 @@
 /**
- * `npm start`'s entry, the way it runs (platform/main.ts through platform/loader, in a process group
- * of its own): the banner reports the time since the process started, and Ctrl+C (SIGINT to the
- * group) closes every service and database before the process exits 0. Apollo Server sends the
- * signal again once it has stopped; that must not end the process before its databases are closed.
+ * `npm start`'s entry, the way it runs (platform/start.mjs: platform/main.ts from the transpiled tree,
+ * in a process group of its own): the banner reports the time since the process started, and Ctrl+C
+ * (SIGINT to the group) closes every service and database before the process exits 0. Apollo Server
+ * sends the signal again once it has stopped; that must not end the process before its databases
+ * are closed.
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -23,7 +24,7 @@ afterAll(async () => {
 
 it('starts, reports its start-up time, and closes cleanly on SIGINT', async () => {
   const started = performance.now();
-  const child = spawn(process.execPath, ['--import', './platform/loader/register.mjs', 'platform/main.ts'], {
+  const child = spawn(process.execPath, ['platform/start.mjs'], {
     cwd: REPOSITORY,
     detached: true,
     stdio: ['ignore', 'ignore', 'pipe'],

@@ -1,83 +1,91 @@
 /**
- * The loader `npm start` runs our TypeScript with (platform/loader): imports naming ./x.js load
- * ./x.ts, stack traces name the .ts file, packages load as usual, and each file is transpiled once
- * per content (the cache), again after it changed.
+ * The transpiled tree `npm start` runs from (platform/loader): our TypeScript runs on plain Node with
+ * packages, source-mapped stack traces and files read next to a module; a file is transpiled again
+ * only when it changed; a file that does not compile fails only where it is imported; and a module
+ * written after start-up (a subgraph added while the platform runs) is transpiled when imported.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
+import { prepareTree, treeDir } from './tree.mjs';
 
 const run = promisify(execFile);
-const REGISTER = fileURLToPath(new URL('./register.mjs', import.meta.url));
+const TREE = pathToFileURL(fileURLToPath(new URL('./tree.mjs', import.meta.url))).href;
 const REPOSITORY = fileURLToPath(new URL('../..', import.meta.url));
 
-let dir: string;
-let cache: string;
+let root: string;
+
+const MAIN = `import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { greeting, type Greeting } from './lib/greeting.js';
+
+const who: Greeting = parse('who: typescript') as Greeting;
+console.log(greeting(who));
+console.log('stack', new Error('where').stack?.split('\\n')[1]?.trim());
+console.log('next to me:', readFileSync(new URL('./lib/data.txt', import.meta.url), 'utf8').trim());
+try {
+  await import('./broken.js');
+} catch (err) {
+  console.log('broken:', (err as Error).message.split('\\n')[0]);
+}
+// Written after start-up, as npm run subgraph:new does while the platform runs.
+const late = new URL('./late.ts', import.meta.url);
+(await import('node:fs')).writeFileSync(late, 'export const late: string = "transpiled on demand";\\n');
+setTimeout(() => import('./late.js').then((m) => console.log('late:', m.late)), 0);
+`;
 
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'platform-loader-test-'));
-  cache = path.join(dir, 'cache');
-  // The fixture's `yaml` import finds the repository's packages.
-  await symlink(path.join(REPOSITORY, 'node_modules'), path.join(dir, 'node_modules'));
-  await writeFile(
-    path.join(dir, 'main.ts'),
-    [
-      "import { parse } from 'yaml';",
-      "import { greeting, type Greeting } from './greeting.js';",
-      "const loaded: Greeting = parse('who: typescript') as Greeting;",
-      'console.log(greeting(loaded));',
-      "console.log(new Error('where').stack?.split('\\n')[1]?.trim());",
-      '',
-    ].join('\n'),
-  );
+  root = await mkdtemp(path.join(os.tmpdir(), 'platform-loader-test-'));
+  // The fixture's packages (yaml, esbuild) are the repository's.
+  await symlink(path.join(REPOSITORY, 'node_modules'), path.join(root, 'node_modules'));
+  await writeFile(path.join(root, 'tsconfig.json'), await readFile(path.join(REPOSITORY, 'tsconfig.json')));
+  await writeFile(path.join(root, 'main.ts'), MAIN);
+  await writeFile(path.join(root, 'broken.ts'), 'export const = ;\n');
+  await mkdir(path.join(root, 'lib'), { recursive: true });
+  await writeFile(path.join(root, 'lib', 'data.txt'), 'read from the repository\n');
   await writeGreeting('hello');
 });
 
 afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
+  await rm(treeDir(root), { recursive: true, force: true });
+  await rm(root, { recursive: true, force: true });
 });
 
 const writeGreeting = (word: string) =>
   writeFile(
-    path.join(dir, 'greeting.ts'),
+    path.join(root, 'lib', 'greeting.ts'),
     `export interface Greeting { who: string }\nexport const greeting = (g: Greeting): string => \`${word}, \${g.who}\`;\n`,
   );
 
 async function start(): Promise<string[]> {
-  const { stdout } = await run(process.execPath, ['--import', REGISTER, path.join(dir, 'main.ts')], {
-    env: { ...process.env, PLATFORM_LOADER_CACHE: cache },
-  });
+  const script = `import(${JSON.stringify(TREE)}).then((m) => m.runFromTree(${JSON.stringify(root)}, 'main.ts'))`;
+  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script]);
   return stdout.trim().split('\n');
 }
 
-async function cached(): Promise<Map<string, number>> {
-  const files = new Map<string, number>();
-  for (const sub of await readdir(cache).catch(() => [])) {
-    for (const file of await readdir(path.join(cache, sub))) files.set(file, (await stat(path.join(cache, sub, file))).mtimeMs);
-  }
-  return files;
-}
-
-it('runs TypeScript that imports ./x.js as ./x.ts, and packages as usual', async () => {
-  const [greeting, where] = await start();
-  expect(greeting).toBe('hello, typescript');
-  // Source maps: the stack names the .ts file and its line.
-  expect(where).toContain(`${path.join(dir, 'main.ts')}:5:`);
+it('runs TypeScript on plain Node: packages, source maps, files next to a module, late modules', async () => {
+  expect(await start()).toEqual([
+    'hello, typescript',
+    expect.stringContaining(`${path.join(root, 'main.ts')}:7:`),
+    'next to me: read from the repository',
+    expect.stringMatching(/^broken: broken\.ts does not compile:/),
+    'late: transpiled on demand',
+  ]);
 });
 
-it('transpiles each file once, and again after it changed', async () => {
-  await start();
-  const first = await cached();
-  expect(first.size).toBe(2);
-  await start();
-  expect(await cached()).toEqual(first);
-
+it('transpiles a file again only when it changed', async () => {
+  await rm(path.join(root, 'late.ts'), { force: true });
+  await prepareTree(root);
+  const counts: number[] = [];
+  await prepareTree(root, (n) => counts.push(n));
+  await prepareTree(root, (n) => counts.push(n));
   await writeGreeting('welcome');
+  // A new mtime for the same size still counts as a change.
+  await utimes(path.join(root, 'main.ts'), new Date(), new Date(Date.now() + 5_000));
+  await prepareTree(root, (n) => counts.push(n));
+  expect(counts).toEqual([0, 0, 2]);
   expect((await start())[0]).toBe('welcome, typescript');
-  const after = await cached();
-  expect(after.size).toBe(3);
-  for (const [file, mtime] of first) expect(after.get(file)).toBe(mtime);
 });

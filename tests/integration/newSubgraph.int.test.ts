@@ -180,7 +180,7 @@ describe('npm run subgraph:new', () => {
       NOTES_HOST: '127.0.0.1',
       ...(process.env.TMPDIR ? { TMPDIR: process.env.TMPDIR } : {}),
     };
-    platform = spawn(process.execPath, ['--import', 'tsx', 'platform/main.ts'], { cwd: copy, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    platform = spawn(process.execPath, ['platform/start.mjs'], { cwd: copy, env, stdio: ['ignore', 'pipe', 'pipe'] });
     platform.stdout!.on('data', (chunk) => (platformOutput += chunk));
     platform.stderr!.on('data', (chunk) => (platformOutput += chunk));
     gatewayUrl = await new Promise<string>((resolve, reject) => {
