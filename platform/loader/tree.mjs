@@ -67,14 +67,16 @@ export async function prepareTree(root, onBuilt = () => {}) {
     }
   }
   await Promise.all(stale.map((relative) => transpileInto(root, out, relative)));
-  for (const relative of Object.keys(previous)) {
-    if (!(relative in files)) rmSync(path.join(out, outputName(relative)), { force: true });
+  const removed = Object.keys(previous).filter((relative) => !(relative in files));
+  for (const relative of removed) rmSync(path.join(out, outputName(relative)), { force: true });
+  const packageJson = path.join(out, 'package.json');
+  if (stale.length || removed.length || !existsSync(packageJson)) {
+    mkdirSync(out, { recursive: true });
+    // The tree's .js files are ES modules (the repository's package.json is not above them).
+    writeAtomically(packageJson, '{ "type": "module" }\n');
+    writeAtomically(manifestFile, JSON.stringify({ root: realpathSync(root), salt, files }));
+    removeTreesOfDeletedCheckouts(root);
   }
-  mkdirSync(out, { recursive: true });
-  // The tree's .js files are ES modules (the repository's package.json is not above them).
-  writeAtomically(path.join(out, 'package.json'), '{ "type": "module" }\n');
-  writeAtomically(manifestFile, JSON.stringify({ root: realpathSync(root), salt, files }));
-  removeTreesOfDeletedCheckouts(root);
   onBuilt(stale.length);
   return out;
 }
