@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { signIdentityHeaders } from '../../lib/signedIdentity.js';
 import { urlForDatabase } from '../../db-proxy/drivers/pgDriver.js';
-import { cpuModel, pinning, startProcess, type Started } from '../lib/processes.js';
+import { cpuModel, pinning, startProcess, stopChild, type Started } from '../lib/processes.js';
 import type { ClientResult, ClientSpec, Target, WindowEvent } from './client.js';
 import { median } from './samples.js';
 
@@ -339,14 +339,7 @@ async function startUntilHealthy(url: string, options: { args: string[]; cores: 
   child.stdout!.resume();
   let exited = false;
   child.once('exit', () => (exited = true));
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-    await gone;
-    clearTimeout(timer);
-  };
+  const stop = () => stopChild(child);
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (exited) throw new Error(`db-proxy exited before it was ready:\n${stderr}`);

@@ -8,8 +8,8 @@
 import { ERRORS, errorCodeDef } from '@apollo/federation-internals';
 import { applyRewrites } from '@apollo/gateway/dist/dataRewrites.js';
 import type { FetchNode, PlanNode, QueryPlan, ResponsePath } from '@apollo/query-planner';
-import type { ApolloGateway } from '@apollo/gateway';
 import { GraphQLError, type DocumentNode, type GraphQLSchema } from 'graphql';
+import type { GatewayRequestContext } from '../gatewayInterface.js';
 import type { EntityBatcher } from './entityBatching.js';
 import {
   collectRepresentations,
@@ -22,10 +22,6 @@ import {
 } from './representations.js';
 
 type Entity = Record<string, unknown>;
-
-type GatewayExecutor = NonNullable<Awaited<ReturnType<ApolloGateway['load']>>['executor']>;
-/** The request context @apollo/gateway's executor gets from Apollo Server. */
-export type GatewayGraphQLRequestContext = Parameters<GatewayExecutor>[0];
 
 /** A subgraph's GraphQL answer as the data source parsed it. */
 export interface SubgraphResponse {
@@ -42,7 +38,7 @@ interface SubgraphError {
 
 /** How the executor calls a subgraph (SubgraphDataSource.send): a ready body, and whether it only reads. */
 export interface SubgraphCaller {
-  send(body: string, call: { isRead: boolean; incoming: GatewayGraphQLRequestContext }): Promise<SubgraphResponse>;
+  send(body: string, call: { isRead: boolean; incoming: GatewayRequestContext }): Promise<SubgraphResponse>;
 }
 
 export interface CompiledFetch {
@@ -138,7 +134,7 @@ export function compilePlan(plan: QueryPlan, supergraphSchema: GraphQLSchema): C
 }
 
 export interface PlanRun {
-  requestContext: GatewayGraphQLRequestContext;
+  requestContext: GatewayRequestContext;
   /** The client's variables as sent. */
   variables: Record<string, unknown> | undefined;
   /** The operation's variable defaults (for Condition nodes). */

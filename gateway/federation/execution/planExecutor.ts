@@ -8,7 +8,7 @@
  * Use: `new ApolloServer({ gateway: withPlanExecutor(new ApolloGateway(...), options) })`.
  */
 import { operationFromDocument, type Schema, type Supergraph } from '@apollo/federation-internals';
-import type { ApolloGateway } from '@apollo/gateway';
+import type { GatewayExecutionResult, GatewayExecutor, GatewayLike, GatewayRequestContext } from '../gatewayInterface.js';
 import type { QueryPlanner } from '@apollo/query-planner';
 import {
   GraphQLError,
@@ -25,15 +25,11 @@ import {
   isSupportedPlan,
   runPlan,
   type CompiledNode,
-  type GatewayGraphQLRequestContext,
   type SubgraphCaller,
 } from './executePlan.js';
 import { EntityBatcher } from './entityBatching.js';
 import { compileResponseShape, shapeResponse, type ResponseShape } from './responseShape.js';
 
-export type GatewayLike = Pick<ApolloGateway, 'load' | 'onSchemaLoadOrUpdate' | 'stop'>;
-type GatewayExecutor = NonNullable<Awaited<ReturnType<ApolloGateway['load']>>['executor']>;
-type ExecutionResult = Awaited<ReturnType<GatewayExecutor>>;
 
 /** What planning and running needs of one supergraph. */
 export interface PlanningContext {
@@ -80,7 +76,7 @@ export function withPlanExecutor(gateway: GatewayLike, options: PlanExecutorOpti
     });
   };
 
-  const prepare = (state: SchemaState, requestContext: GatewayGraphQLRequestContext): PreparedOperation => {
+  const prepare = (state: SchemaState, requestContext: GatewayRequestContext): PreparedOperation => {
     const { document, request, queryHash } = requestContext;
     const key = `${queryHash}\0${request.operationName ?? ''}`;
     let prepared = state.plans.get(key);
@@ -100,7 +96,7 @@ export function withPlanExecutor(gateway: GatewayLike, options: PlanExecutorOpti
     return prepared;
   };
 
-  const execute = async (requestContext: GatewayGraphQLRequestContext, fallback: GatewayExecutor): Promise<ExecutionResult> => {
+  const execute = async (requestContext: GatewayRequestContext, fallback: GatewayExecutor): Promise<GatewayExecutionResult> => {
     const state = states.get(requestContext.schema);
     if (!state) return fallback(requestContext);
     const prepared = prepare(state, requestContext);
@@ -136,9 +132,9 @@ export function withPlanExecutor(gateway: GatewayLike, options: PlanExecutorOpti
     try {
       const shaped = shapeResponse(prepared.shape, data, variables);
       if (errors.length === 0 && shaped.errors.length > 0) {
-        return { extensions: { valueCompletion: shaped.errors }, data: shaped.data } as ExecutionResult;
+        return { extensions: { valueCompletion: shaped.errors }, data: shaped.data } as GatewayExecutionResult;
       }
-      return (errors.length === 0 ? { data: shaped.data } : { errors, data: shaped.data }) as ExecutionResult;
+      return (errors.length === 0 ? { data: shaped.data } : { errors, data: shaped.data }) as GatewayExecutionResult;
     } catch (err) {
       if (err instanceof GraphQLError) return { errors: [err] };
       const message = err instanceof Error ? err.message : 'Unexpected error during query plan execution';

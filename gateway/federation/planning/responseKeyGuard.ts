@@ -18,7 +18,7 @@
  *
  * Use: `new ApolloServer({ gateway: withResponseKeyGuard(new ApolloGateway(...)) })`.
  */
-import type { ApolloGateway } from '@apollo/gateway';
+import type { GatewayExecutor, GatewayLike } from '../gatewayInterface.js';
 import {
   GraphQLError,
   isInterfaceType,
@@ -33,9 +33,6 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 
-/** What ApolloServer's `gateway` option needs of an ApolloGateway. */
-export type GatewayLike = Pick<ApolloGateway, 'load' | 'onSchemaLoadOrUpdate' | 'stop'>;
-type GatewayExecutor = NonNullable<Awaited<ReturnType<ApolloGateway['load']>>['executor']>;
 
 /** What the guard appends to the response keys it replaces; unlikely in a client's own alias. */
 export const GUARDED_KEY_SUFFIX = '__rk';

@@ -24,7 +24,7 @@ import { anonymousIdentity } from '../../../lib/identity.js';
 import { PER_CALL_IDENTITY_HEADERS, signIdentityHeaders } from '../../../lib/signedIdentity.js';
 import { REQUEST_ID_HEADER, type Logger } from '../../../lib/logger.js';
 import type { GatewayContext } from '../../context.js';
-import type { GatewayGraphQLRequestContext } from '../execution/executePlan.js';
+import type { GatewayRequestContext } from '../gatewayInterface.js';
 import type { SubgraphHeaderRules } from '../../features/headerRules/headerRules.js';
 import { realClock, withRetries, type RetryOptions } from './retry.js';
 import type { SubgraphPolicy } from './subgraphResilience.js';
@@ -126,7 +126,7 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
    * The gateway's executor's entry (executePlan.ts): a request body it wrote itself, and whether the
    * operation only reads (so it may be retried and shared).
    */
-  send(body: string, call: { isRead: boolean; incoming?: GatewayGraphQLRequestContext }): Promise<GatewayGraphQLResponse> {
+  send(body: string, call: { isRead: boolean; incoming?: GatewayRequestContext }): Promise<GatewayGraphQLResponse> {
     // Apollo Server builds every request's context with the gateway's context function (context.ts).
     return this.call(body, call.isRead, call.incoming as IncomingRequestContext | undefined, undefined);
   }
