@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { outputName, transpileInto } from './tree.mjs';
+import { loadCompiler, outputName, transpileInto } from './tree.mjs';
 
 let root;
 let out;
@@ -14,6 +14,7 @@ let outUrl;
 export async function initialize(data) {
   ({ root, out } = data);
   outUrl = pathToFileURL(out).href + '/';
+  await loadCompiler();
 }
 
 export async function resolve(specifier, context, nextResolve) {

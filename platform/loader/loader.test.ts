@@ -5,7 +5,7 @@
  * written after start-up (a subgraph added while the platform runs) is transpiled when imported.
  */
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 import { prepareTree, treeDir } from './tree.mjs';
 
 const run = promisify(execFile);
-const TREE = pathToFileURL(fileURLToPath(new URL('./tree.mjs', import.meta.url))).href;
+const LOADER = fileURLToPath(new URL('.', import.meta.url));
 const REPOSITORY = fileURLToPath(new URL('../..', import.meta.url));
 
 let root: string;
@@ -31,10 +31,14 @@ try {
 } catch (err) {
   console.log('broken:', (err as Error).message.split('\\n')[0]);
 }
-// Written after start-up, as npm run subgraph:new does while the platform runs.
-const late = new URL('./late.ts', import.meta.url);
-(await import('node:fs')).writeFileSync(late, 'export const late: string = "transpiled on demand";\\n');
-setTimeout(() => import('./late.js').then((m) => console.log('late:', m.late)), 0);
+// Written after start-up, as npm run subgraph:new does while the platform runs (with package.json
+// half written at that moment: the command rewrites it).
+const { writeFileSync } = await import('node:fs');
+setTimeout(() => {
+  writeFileSync(new URL('./package.json', import.meta.url), '{');
+  writeFileSync(new URL('./late.ts', import.meta.url), 'export const late: string = "transpiled on demand";\\n');
+  import('./late.js').then((m) => console.log('late:', m.late), (err) => console.log('late failed:', err.message));
+}, 0);
 `;
 
 beforeAll(async () => {
@@ -42,7 +46,11 @@ beforeAll(async () => {
   // The fixture's packages (yaml, esbuild) are the repository's.
   await symlink(path.join(REPOSITORY, 'node_modules'), path.join(root, 'node_modules'));
   await writeFile(path.join(root, 'tsconfig.json'), await readFile(path.join(REPOSITORY, 'tsconfig.json')));
+  // The fixture has its own copy of the loader, as a copy of the repository has.
+  await mkdir(path.join(root, 'loader'));
+  for (const file of ['tree.mjs', 'hooks.mjs']) await copyFile(path.join(LOADER, file), path.join(root, 'loader', file));
   await writeFile(path.join(root, 'main.ts'), MAIN);
+  await writeFile(path.join(root, 'package.json'), '{ "type": "module" }\n');
   await writeFile(path.join(root, 'broken.ts'), 'export const = ;\n');
   await mkdir(path.join(root, 'lib'), { recursive: true });
   await writeFile(path.join(root, 'lib', 'data.txt'), 'read from the repository\n');
@@ -61,7 +69,9 @@ const writeGreeting = (word: string) =>
   );
 
 async function start(): Promise<string[]> {
-  const script = `import(${JSON.stringify(TREE)}).then((m) => m.runFromTree(${JSON.stringify(root)}, 'main.ts'))`;
+  await writeFile(path.join(root, 'package.json'), '{ "type": "module" }\n');
+  const tree = pathToFileURL(path.join(root, 'loader', 'tree.mjs')).href;
+  const script = `import(${JSON.stringify(tree)}).then((m) => m.runFromTree(${JSON.stringify(root)}, 'main.ts'))`;
   const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script]);
   return stdout.trim().split('\n');
 }

@@ -110,11 +110,20 @@ export async function runFromTree(root, entry) {
 
 let esbuild;
 
+/**
+ * Loads the compiler (once). The hooks do so when they are registered: resolving `esbuild` reads the
+ * repository's package.json, which `npm run subgraph:new` rewrites just before a new subgraph's
+ * first module is imported.
+ */
+export async function loadCompiler() {
+  esbuild ??= await import('esbuild');
+}
+
 /** Transpiles one source file of `root` into the tree `out`. */
 export async function transpileInto(root, out, relative) {
   const file = path.join(root, relative);
   const source = readFileSync(file, 'utf8');
-  esbuild ??= await import('esbuild');
+  await loadCompiler();
   let code;
   try {
     ({ code } = await esbuild.transform(source, {
