@@ -6,13 +6,14 @@
  * (OrderConnection!), so an anonymous caller asking for it gets `data: null`; `order` is nullable,
  * so only it is null. The subgraphs keep their own checks (and ownership rules) behind that.
  */
-import { as, startTestPlatform, type TestPlatform } from '../support/platform.js';
+import { as, startTestPlatform, waitForQuietProxy, type TestPlatform } from '../support/platform.js';
 
 let platform: TestPlatform;
 
 beforeAll(async () => {
   // No background sync: database requests counted here come from the operation under test only.
   platform = await startTestPlatform({ SEARCH_SYNC_INTERVAL_MS: '600000' });
+  await waitForQuietProxy(platform);
 }, 120_000);
 
 afterAll(async () => {

@@ -3,12 +3,13 @@
  * its length. Counted at the connection proxy, on a platform whose search sync is idle so nothing
  * else calls the database meanwhile.
  */
-import { as, startTestPlatform, type TestPlatform } from '../support/platform.js';
+import { as, startTestPlatform, waitForQuietProxy, type TestPlatform } from '../support/platform.js';
 
 let platform: TestPlatform;
 
 beforeAll(async () => {
   platform = await startTestPlatform({ SEARCH_SYNC_INTERVAL_MS: '600000' });
+  await waitForQuietProxy(platform);
 }, 120_000);
 
 afterAll(async () => {

@@ -3,7 +3,7 @@
  * QUERY_TOO_COMPLEX naming the limit. Tight limits here so that real queries of our graph cross them.
  */
 import { getIntrospectionQuery } from 'graphql';
-import { as, startTestPlatform, type TestPlatform } from '../support/platform.js';
+import { as, startTestPlatform, waitForQuietProxy, type TestPlatform } from '../support/platform.js';
 
 let platform: TestPlatform;
 
@@ -16,13 +16,7 @@ beforeAll(async () => {
     GATEWAY_MAX_COST: '150',
     SEARCH_SYNC_INTERVAL_MS: '600000',
   });
-  // The search index's first sync pass runs in the background after start (the databases run in
-  // threads of their own, so it no longer holds up this file); its queries must not be counted below.
-  for (let quiet = 0; quiet < 2; ) {
-    platform.dbProxy.resetStats();
-    await new Promise((resolve) => setTimeout(resolve, 250));
-    quiet = platform.dbProxy.stats().requests === 0 ? quiet + 1 : 0;
-  }
+  await waitForQuietProxy(platform);
 }, 120_000);
 
 afterAll(async () => {

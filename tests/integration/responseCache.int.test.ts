@@ -3,13 +3,14 @@
  * gateway as Cache-Control, public answers are served again with Age, private ones only to their
  * owner, answers with errors never, and a mutation through the gateway drops what it changed.
  */
-import { as, startTestPlatform, type TestPlatform } from '../support/platform.js';
+import { as, startTestPlatform, waitForQuietProxy, type TestPlatform } from '../support/platform.js';
 
 let platform: TestPlatform;
 const admin = as('cache-admin', 'products:write', 'orders:admin');
 
 beforeAll(async () => {
   platform = await startTestPlatform({ SEARCH_SYNC_INTERVAL_MS: '600000' });
+  await waitForQuietProxy(platform);
 }, 120_000);
 
 afterAll(async () => {

@@ -87,6 +87,20 @@ export async function startTestPlatform(extra: Env = {}): Promise<TestPlatform> 
 }
 
 /**
+ * Waits until the connection proxy has had no request for two 250 ms windows in a row: the search
+ * index's first sync pass runs in the background after start (the databases run in threads of their
+ * own, so it no longer finishes before a suite begins), and suites that count proxy requests must
+ * not count it.
+ */
+export async function waitForQuietProxy(platform: RunningPlatform): Promise<void> {
+  for (let quiet = 0; quiet < 2; ) {
+    platform.dbProxy.resetStats();
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    quiet = platform.dbProxy.stats().requests === 0 ? quiet + 1 : 0;
+  }
+}
+
+/**
  * The Authorization header of a signed-in customer: an HS256 token (valid for an hour) for the test
  * platform's JWT_SECRET and the default issuer and audience, verified by the gateway like any other.
  */
