@@ -15,6 +15,7 @@ import { createLogger, requestLogging, type Logger } from '../lib/logger.js';
 import type { GatewayConfig } from './config.js';
 import { contextBuilder, type GatewayContext } from './context.js';
 import type { GatewayFeature } from './features/feature.js';
+import { attachUpgrades } from './upgrades.js';
 import { useGraphiQL } from './features/graphiql/useGraphiQL.js';
 import { useCors } from './features/cors/useCors.js';
 import { useAuthentication } from './features/authentication/useAuthentication.js';
@@ -256,6 +257,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
 
     const http = await listen(app, config.port, config.host);
     lifecycle.add('http server', () => http.close());
+    attachUpgrades(http.server, features.flatMap((f) => f.upgrades ?? []), logger);
     logger.info({ url: `${http.url}${GRAPHQL_PATH}`, subgraphs: supergraph.current().subgraphs }, 'gateway listening');
     return {
       url: http.url,

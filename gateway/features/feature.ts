@@ -3,6 +3,8 @@
  * caching) is one `useX(options)` file returning the pieces it needs. The gateway wires them in
  * order; state lives in the closure, never at module level.
  */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { Request, RequestHandler, Router } from 'express';
 import type { GatewayContext } from '../context.js';
@@ -21,5 +23,17 @@ export interface GatewayFeature<Contribution extends Partial<GatewayContext> = P
   readonly plugins?: readonly ApolloServerPlugin<GatewayContext>[];
   /** This feature's fields of the per-request GatewayContext. */
   readonly context?: (req: Request) => Contribution;
+  /**
+   * HTTP upgrades (WebSockets) this feature answers, by exact path: the gateway's one 'upgrade'
+   * listener hands each to the feature owning its path and refuses the rest with 404.
+   */
+  readonly upgrades?: readonly UpgradeRoute[];
   readonly close?: () => Promise<void> | void;
+}
+
+export interface UpgradeRoute {
+  /** e.g. /ws; the query string is not part of it. */
+  readonly path: string;
+  /** Owns the socket from here: completes the handshake or writes an HTTP refusal and destroys it. */
+  handle(req: IncomingMessage, socket: Duplex, head: Buffer): void;
 }

@@ -23,3 +23,5 @@ export { encodeCursor, decodeCursor } from './cursor.js';
 export { money, formatMoney, isKnownCurrency } from './money.js';
 export type { Money } from './money.js';
 export { DateTimeScalar } from './scalars.js';
+export { createEventBus } from './eventBus.js';
+export type { EventBus, EventBusOptions } from './eventBus.js';

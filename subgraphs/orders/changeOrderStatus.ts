@@ -24,6 +24,7 @@ export async function changeOrderStatus(services: OrderServices, change: StatusC
       ? await moveOrderStatus(services.db, { id: change.orderId, to: change.to, from, customerId: change.customerId })
       : null;
     if (moved) {
+      services.events?.publish({ kind: 'status', order: moved });
       if (change.to === 'CANCELLED') await releaseStock(services, moved.id);
       return moved;
     }

@@ -15,6 +15,8 @@ export interface OrdersConfig extends SubgraphBaseConfig {
    * reservation released. Longer than any client's retry window.
    */
   abandonReservingAfterMs: number;
+  /** Redis for order change events across replicas (live updates); absent: this process only. @default undefined */
+  redisUrl?: string;
 }
 
 export function loadOrdersConfig(source: Record<string, string | undefined> = process.env): Readonly<OrdersConfig> {
@@ -25,6 +27,7 @@ export function loadOrdersConfig(source: Record<string, string | undefined> = pr
       ORDERS_PRODUCTS_TIMEOUT_MS: env.positiveInt(5_000),
       ORDERS_RELEASE_SWEEP_INTERVAL_MS: env.positiveInt(5_000),
       ORDERS_ABANDON_RESERVING_AFTER_MS: env.positiveInt(15 * 60_000),
+      REDIS_URL: z.string().url().optional(),
     }),
     source,
   ) as Record<string, unknown>;
@@ -34,5 +37,6 @@ export function loadOrdersConfig(source: Record<string, string | undefined> = pr
     productsTimeoutMs: values.ORDERS_PRODUCTS_TIMEOUT_MS as number,
     releaseSweepIntervalMs: values.ORDERS_RELEASE_SWEEP_INTERVAL_MS as number,
     abandonReservingAfterMs: values.ORDERS_ABANDON_RESERVING_AFTER_MS as number,
+    redisUrl: values.REDIS_URL as string | undefined,
   });
 }

@@ -12,6 +12,7 @@ import { AppError, graphQLErrorFor, userInputError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
 import type { Db } from '../kit/index.js';
 import type { ProductsInternalClient, Reservation } from '../products/internalApi.js';
+import type { OrderEvents } from './orderEvents.js';
 import type { OrderRequest } from './orderInput.js';
 import {
   claimPlacement,
@@ -29,6 +30,8 @@ export interface OrderServices {
   products: ProductsInternalClient;
   logger: Logger;
   requestId?: string;
+  /** Told about every order placed or moved, after it is committed. */
+  events?: OrderEvents;
 }
 
 /** GraphQL's Int is 32-bit, so no Money amount may exceed it. */
@@ -116,7 +119,9 @@ async function reserveAndPlace(services: OrderServices, orderId: string, request
   }
 
   try {
-    return await completePlacement(db, orderId, lines, totalCents, currencies[0]);
+    const placed = await completePlacement(db, orderId, lines, totalCents, currencies[0]);
+    services.events?.publish({ kind: 'placed', order: placed });
+    return placed;
   } catch (err) {
     if (!isGuardFailure(err)) throw err;
     // A concurrent attempt with the same key placed it first: that is the order.

@@ -15,6 +15,7 @@ import {
 } from '../kit/index.js';
 import type { ProductsInternalClient } from '../products/internalApi.js';
 import { changeOrderStatus } from './changeOrderStatus.js';
+import type { OrderEvents } from './orderEvents.js';
 import { parsePlaceOrderInput, type PlaceOrderInput } from './orderInput.js';
 import type { OrderStatus } from './orderStatus.js';
 import { customerOrders, type OrderItemRecord, type OrderRecord } from './orderStore.js';
@@ -36,6 +37,8 @@ export interface OrdersLoaders {
 export interface OrdersServices {
   /** The products stock API the saga reserves and releases through. */
   products: ProductsInternalClient;
+  /** Order changes, across replicas through Redis when REDIS_URL is set (live updates). */
+  events: OrderEvents;
 }
 
 export type OrdersContext = SubgraphContext<OrdersLoaders, OrdersServices>;
@@ -48,7 +51,7 @@ interface ProductRepresentation {
 }
 
 function services(ctx: OrdersContext): OrderServices {
-  return { db: ctx.db, products: ctx.services.products, logger: ctx.logger, requestId: ctx.requestId };
+  return { db: ctx.db, products: ctx.services.products, logger: ctx.logger, requestId: ctx.requestId, events: ctx.services.events };
 }
 
 /** The owner sees their order, admins see every order; to anyone else it does not exist. */

@@ -87,6 +87,7 @@ function servicesFor(req: Request, deps: Deps): OrderServices {
     products: deps.services.products,
     logger: deps.logger,
     requestId: req.requestId,
+    events: deps.services.events,
   };
 }
 

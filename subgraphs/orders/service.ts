@@ -4,6 +4,7 @@ import type { StartSubgraphOptions, SubgraphDefinition } from '../kit/index.js';
 import { createProductsInternalClient } from '../products/internalApi.js';
 import { loadOrdersConfig, type OrdersConfig } from './config.js';
 import { ordersMigrations } from './migrations.js';
+import { createOrderEvents } from './orderEvents.js';
 import { itemsByOrderIds, ordersByIds } from './orderStore.js';
 import { startReleaseSweep } from './releaseSweep.js';
 import { ordersResolvers, type OrdersLoaders, type OrdersServices } from './resolvers.js';
@@ -14,12 +15,13 @@ export const ordersSubgraph: SubgraphDefinition<OrdersLoaders, OrdersConfig, Ord
   typeDefs: loadTypeDefs(new URL('./schema.graphql', import.meta.url)),
   resolvers: ordersResolvers,
   migrations: ordersMigrations,
-  services: ({ config }) => ({
+  services: ({ config, logger }) => ({
     products: createProductsInternalClient({
       baseUrl: config.productsUrl,
       token: config.internalToken,
       timeoutMs: config.productsTimeoutMs,
     }),
+    events: createOrderEvents({ redisUrl: config.redisUrl, logger }),
   }),
   createLoaders: (db) => ({
     orderById: keyedLoader((ids) => ordersByIds(db, ids), (order) => order.id),

@@ -6,6 +6,7 @@
  * challenge. A token and a key together: the token names the user, the key adds its usage plan
  * (as with API Gateway's API key plus authorizer).
  */
+import type { IncomingHttpHeaders } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 import { AppError } from '../../../lib/errors.js';
 import { anonymousIdentity, type Identity } from '../../../lib/identity.js';
@@ -23,6 +24,8 @@ export interface AuthenticationOptions {
 
 export interface AuthenticationFeature extends GatewayFeature<{ identity: Identity }> {
   readonly context: (req: Request) => { identity: Identity };
+  /** The identity the headers prove; throws a 401/503 AppError naming what is wrong. */
+  readonly identify: (headers: IncomingHttpHeaders, log?: { requestId?: string }) => Promise<Identity>;
 }
 
 const BEARER = /^Bearer[ ]+([^\s]+)\s*$/i;
@@ -31,49 +34,74 @@ export function useAuthentication(options: AuthenticationOptions): Authenticatio
   const jwt = createJwtVerifier(options.jwt);
   const apiKeys = createApiKeyVerifier(options.apiKeys ?? []);
 
-  const authenticate = async (req: Request, res: Response, next: NextFunction): Promise<void> => {
-    const authorization = req.headers.authorization;
-    const key = req.headers[API_KEY_HEADER];
+  /**
+   * The identity a request's headers prove (the Authorization bearer token and/or the API key), for
+   * any entry point: the HTTP front door and WebSocket handshakes. Throws an AppError (401 with the
+   * WWW-Authenticate challenge in `details.challenge`, or 503 when token keys cannot be fetched).
+   */
+  const identify = async (
+    headers: IncomingHttpHeaders,
+    log: { requestId?: string } = {},
+  ): Promise<Identity> => {
+    const authorization = headers.authorization;
+    const key = headers[API_KEY_HEADER];
     let identity: Identity = anonymousIdentity();
 
     if (typeof key === 'string' || Array.isArray(key)) {
       const fromKey = typeof key === 'string' ? apiKeys.verify(key.trim()) : undefined;
       if (!fromKey) {
-        res.setHeader('WWW-Authenticate', 'ApiKey error="invalid_key", error_description="The API key is not valid"');
-        throw new AppError('UNAUTHENTICATED', `The API key in ${API_KEY_HEADER} is not valid`);
+        throw unauthenticated(
+          `The API key in ${API_KEY_HEADER} is not valid`,
+          'ApiKey error="invalid_key", error_description="The API key is not valid"',
+        );
       }
       identity = fromKey;
     }
 
     if (authorization !== undefined) {
       const token = BEARER.exec(authorization)?.[1];
-      if (!token) {
-        throw challenge(res, 'The Authorization header must be "Bearer <token>"');
-      }
+      if (!token) throw bearerChallenge('The Authorization header must be "Bearer <token>"');
       try {
         const user = await jwt.verify(token);
         identity = { ...user, ...(identity.apiKey ? { apiKey: identity.apiKey } : {}) };
       } catch (err) {
         if (err instanceof TokenRejected && err.status === 503) {
-          options.logger?.warn({ reqId: req.requestId, err: err.message }, 'token keys unavailable');
+          options.logger?.warn({ reqId: log.requestId, err: err.message }, 'token keys unavailable');
           throw new AppError('SERVICE_UNAVAILABLE', err.message, { retryAfterSeconds: 5 });
         }
-        throw challenge(res, err instanceof TokenRejected ? err.message : 'The token is not valid');
+        throw bearerChallenge(err instanceof TokenRejected ? err.message : 'The token is not valid');
       }
     }
+    return identity;
+  };
 
-    req.identity = identity;
+  const authenticate = async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+    try {
+      req.identity = await identify(req.headers, { requestId: req.requestId });
+    } catch (err) {
+      const challengeHeader = err instanceof AppError ? err.details?.challenge : undefined;
+      if (typeof challengeHeader === 'string') {
+        res.setHeader('WWW-Authenticate', challengeHeader);
+        throw new AppError('UNAUTHENTICATED', (err as AppError).message);
+      }
+      throw err;
+    }
     next();
   };
 
   return {
     name: 'authentication',
     frontDoor: [authenticate],
+    identify,
     context: (req) => ({ identity: req.identity ?? anonymousIdentity() }),
   };
 }
 
-function challenge(res: Response, message: string): AppError {
-  res.setHeader('WWW-Authenticate', `Bearer error="invalid_token", error_description="${message.replace(/["\\]/g, "'")}"`);
-  return new AppError('UNAUTHENTICATED', message);
+/** A 401 carrying the WWW-Authenticate challenge the HTTP front door sends with it. */
+function unauthenticated(message: string, challenge: string): AppError {
+  return new AppError('UNAUTHENTICATED', message, { details: { challenge } });
+}
+
+function bearerChallenge(message: string): AppError {
+  return unauthenticated(message, `Bearer error="invalid_token", error_description="${message.replace(/["\\]/g, "'")}"`);
 }
