@@ -20,6 +20,9 @@ import { restRoutesSchema, type RestRoute } from './features/restRoutes/useRestR
 import { HeaderRulesError, loadHeaderRulesFile, type HeaderRules } from './features/headerRules/headerRules.js';
 // --- end of REST routes, docs and header rules ---
 import { isHttpUrl } from './federation/supergraph/urls.js';
+// --- WebSocket API ---
+import { websocketApiConfig, websocketApiEnv, type WebSocketApiConfig } from './features/websocketApi/websocketApiConfig.js';
+// --- end of WebSocket API ---
 
 export interface GatewayConfig {
   port: number;
@@ -108,6 +111,9 @@ export interface GatewayConfig {
   /** @default 10 */
   maxBatch: number;
   // --- end of hostile input ---
+  // --- WebSocket API (gateway/features/websocketApi): /ws, the push API at /@connections, its limits ---
+  websocketApi: Readonly<WebSocketApiConfig>;
+  // --- end of WebSocket API ---
   /** @default true, false when NODE_ENV=production */
   introspection: boolean;
   /**
@@ -259,6 +265,9 @@ const gatewayEnvSchema = z.object({
     .optional()
     .transform((v) => (v === undefined ? undefined : v === 'true' || v === '1' || v === 'yes')),
   // --- end of hostile input ---
+  // --- WebSocket API ---
+  ...websocketApiEnv,
+  // --- end of WebSocket API ---
   APOLLO_TELEMETRY: env.bool(false),
   NODE_ENV: z.string().default('development'),
   LOG_LEVEL: env.logLevel(),
@@ -295,6 +304,9 @@ export function loadGatewayConfig(
   // --- authentication ---
   const authProblems: string[] = [];
   const authentication = authenticationConfig(values, production, authProblems);
+  // --- WebSocket API ---
+  const websocketApi = websocketApiConfig(values, production, authProblems);
+  // --- end of WebSocket API ---
   if (authProblems.length) throw new ConfigError('gateway', authProblems);
   // --- end of authentication ---
   // --- caching ---
@@ -373,6 +385,7 @@ export function loadGatewayConfig(
     corsCredentials: values.CORS_CREDENTIALS,
     batching: values.GATEWAY_BATCHING,
     maxBatch: values.GATEWAY_MAX_BATCH,
+    websocketApi,
     introspection: values.INTROSPECTION ?? !production,
     apolloTelemetry: values.APOLLO_TELEMETRY,
     production,

@@ -16,6 +16,8 @@ import type { GatewayConfig } from './config.js';
 import { contextBuilder, type GatewayContext } from './context.js';
 import type { GatewayFeature } from './features/feature.js';
 import { attachUpgrades } from './upgrades.js';
+import { createGatewayMetrics, METRICS_PATH } from './metrics.js';
+import { useWebSocketApi } from './features/websocketApi/useWebSocketApi.js';
 import { useGraphiQL } from './features/graphiql/useGraphiQL.js';
 import { useCors } from './features/cors/useCors.js';
 import { useAuthentication } from './features/authentication/useAuthentication.js';
@@ -157,6 +159,26 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
           logger,
         })
       : undefined;
+    const metrics = createGatewayMetrics();
+    // The routing URL in the supergraph served now (after SUBGRAPH_URLS), so REST and WebSocket routes follow hot reloads.
+    const routingUrlOf = (service: string) =>
+      supergraph.current().subgraphs.find((s) => s.name === service)?.url ?? config.subgraphUrls[service];
+    // Known once the server listens (port 0 picks one).
+    let listeningUrl = '';
+    const websocketApi = config.websocketApi.enabled
+      ? useWebSocketApi({
+          config: config.websocketApi,
+          identify: identity.identify,
+          routingUrlOf,
+          dispatcher: subgraphHttp.dispatcher,
+          identityHeaders: (caller, requestId) =>
+            signIdentityHeaders(caller, { secret: config.authentication.identitySigningSecret, requestId }),
+          callbackBaseUrl: () => config.websocketApi.callbackBaseUrl ?? listeningUrl,
+          redis,
+          metrics,
+          logger,
+        })
+      : undefined;
     const features: GatewayFeature[] = [
       useCors({ origins: config.corsOrigins, credentials: config.corsCredentials, maxAgeSeconds: 600 }),
       identity,
@@ -198,6 +220,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
           ]
         : []),
       // --- end of REST routes, docs and header rules ---
+      ...(websocketApi ? [websocketApi] : []),
     ];
     const server = new ApolloServer<GatewayContext>({
       // The guard keeps client aliases from colliding with fields the planner adds (see responseKeyGuard.ts).
@@ -231,6 +254,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
     // Whether req.ip (the per-address rate-limit key) may come from X-Forwarded-For (GATEWAY_TRUST_PROXY).
     app.set('trust proxy', config.trustProxy);
     app.use(requestLogging(logger));
+    app.get(METRICS_PATH, metrics.handler);
     app.use(
       healthRoutes(() =>
         Object.fromEntries(
@@ -257,6 +281,9 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
 
     const http = await listen(app, config.port, config.host);
     lifecycle.add('http server', () => http.close());
+    listeningUrl = http.url;
+    // Upgraded sockets keep the HTTP server from closing: the WebSocket API closes them first.
+    if (websocketApi) lifecycle.add('websocket connections', () => websocketApi.closeConnections());
     attachUpgrades(http.server, features.flatMap((f) => f.upgrades ?? []), logger);
     logger.info({ url: `${http.url}${GRAPHQL_PATH}`, subgraphs: supergraph.current().subgraphs }, 'gateway listening');
     return {

@@ -16,8 +16,11 @@ export const ErrorCodes = {
    */
   UNAUTHORIZED: 403,
   NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
   CONFLICT: 409,
   PRECONDITION_FAILED: 409,
+  /** A WebSocket connection that is closed or never existed (the push API at /@connections). */
+  GONE: 410,
   PAYLOAD_TOO_LARGE: 413,
   /** An operation over the gateway's depth, alias, root-field, token or cost limits. */
   QUERY_TOO_COMPLEX: 400,

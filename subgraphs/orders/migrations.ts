@@ -46,4 +46,21 @@ export const ordersMigrations: Migration[] = [
       },
     ],
   },
+  {
+    version: 2,
+    name: 'websocket_watchers',
+    statements: [
+      {
+        // Live order updates: WebSocket API connections (through the gateway) that asked to watch
+        // their customer's orders. A row goes on $disconnect, or when a push to it answers 410 Gone.
+        sql: `CREATE TABLE websocket_watchers (
+          connection_id text PRIMARY KEY,
+          customer_id text NOT NULL,
+          callback_url text NOT NULL,
+          created_at timestamptz NOT NULL DEFAULT now()
+        )`,
+      },
+      { sql: 'CREATE INDEX websocket_watchers_customer ON websocket_watchers (customer_id)' },
+    ],
+  },
 ];

@@ -9,6 +9,8 @@ import { itemsByOrderIds, ordersByIds } from './orderStore.js';
 import { startReleaseSweep } from './releaseSweep.js';
 import { ordersResolvers, type OrdersLoaders, type OrdersServices } from './resolvers.js';
 import { ordersRestRoutes } from './restRoutes.js';
+import { createConnectionsClient } from '../kit/connectionsClient.js';
+import { orderWatchRoutes, startOrderPushes } from './orderWatchers.js';
 
 export const ordersSubgraph: SubgraphDefinition<OrdersLoaders, OrdersConfig, OrdersServices> = {
   name: 'orders',
@@ -27,7 +29,11 @@ export const ordersSubgraph: SubgraphDefinition<OrdersLoaders, OrdersConfig, Ord
     orderById: keyedLoader((ids) => ordersByIds(db, ids), (order) => order.id),
     itemsByOrderId: groupedLoader((ids) => itemsByOrderIds(db, ids), (item) => item.orderId),
   }),
-  routes: ordersRestRoutes,
+  routes: (router, deps) => {
+    ordersRestRoutes(router, deps);
+    // Live updates: the gateway's WebSocket API routes (watchOrders, $disconnect).
+    orderWatchRoutes(router, deps);
+  },
   async background({ db, services, logger, config }) {
     const sweep = startReleaseSweep({
       db,
@@ -36,7 +42,14 @@ export const ordersSubgraph: SubgraphDefinition<OrdersLoaders, OrdersConfig, Ord
       intervalMs: config.releaseSweepIntervalMs,
       abandonAfterMs: config.abandonReservingAfterMs,
     });
-    return () => sweep.stop();
+    // Each change made here goes to its customer's watching WebSocket connections (push API).
+    const connections = createConnectionsClient({ token: config.internalToken });
+    const stopPushes = startOrderPushes({ db, events: services.events, connections, logger });
+    return async () => {
+      await stopPushes();
+      await connections.close();
+      await sweep.stop();
+    };
   },
 };
 
