@@ -195,11 +195,11 @@ export function useWebSocketApi(options: WebSocketApiOptions): WebSocketApiFeatu
       send(JSON.stringify({ type: 'error', error: error.toBody().error, ...(requestId ? { requestId } : {}) }));
 
     const idle = setTimeout(
-      () => ws.close(CLOSE_CODES.goingAway, `Idle timeout: no message for ${seconds(config.idleTimeoutMs)} s`),
+      () => ws.close(CLOSE_CODES.goingAway, `Idle timeout: no message for ${duration(config.idleTimeoutMs)}`),
       config.idleTimeoutMs,
     );
     const maxAge = setTimeout(
-      () => ws.close(CLOSE_CODES.goingAway, `Connection reached its maximum age of ${seconds(config.maxConnectionAgeMs)} s`),
+      () => ws.close(CLOSE_CODES.goingAway, `Connection reached its maximum age of ${duration(config.maxConnectionAgeMs)}`),
       config.maxConnectionAgeMs,
     );
     let resolveDisconnected!: () => void;
@@ -381,6 +381,6 @@ function headerValue(value: string | string[] | undefined): string | undefined {
   return typeof value === 'string' && /^[A-Za-z0-9._:-]{1,128}$/.test(value) ? value : undefined;
 }
 
-function seconds(ms: number): number {
-  return Math.round(ms / 1000);
+function duration(ms: number): string {
+  return ms < 1_000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`;
 }

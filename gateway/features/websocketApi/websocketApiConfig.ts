@@ -77,11 +77,17 @@ export const wsRoutesSchema = z
     return parsed;
   })
   .pipe(
-    z.record(
-      z.string().regex(ROUTE_KEY_PATTERN, 'route keys are $connect, $disconnect, $default or an action name (a letter, then letters, digits, _ . -)'),
-      integrationSchema,
-      { error: 'must be a JSON object of route key -> {"service", "path"}' },
-    ),
+    z.record(z.string(), integrationSchema).superRefine((routes, ctx) => {
+      for (const key of Object.keys(routes)) {
+        if (!ROUTE_KEY_PATTERN.test(key)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [key],
+            message: 'route keys are $connect, $disconnect, $default or an action name (a letter, then letters, digits, _ . -)',
+          });
+        }
+      }
+    }),
   );
 
 export const websocketApiEnv = {
