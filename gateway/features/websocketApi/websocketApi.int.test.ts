@@ -16,6 +16,7 @@ import { loadGatewayConfig } from '../../config.js';
 import { startGateway, type RunningGateway } from '../../server.js';
 import { bearer, testToken } from '../../testing/testTokens.js';
 import { openSocket, refusedHandshake, type TestSocket } from '../../testing/webSocketClient.js';
+import { redisAnswers, TEST_REDIS_URL } from '../../../tests/support/redis.js';
 
 const SERVICE_TOKEN = devSecret('internal');
 
@@ -417,6 +418,72 @@ describe('limits', () => {
     await gateway.close();
     expect((await socket.closed).code).toBe(1012);
     expect(calls.some((c) => c.route === 'disconnect' && c.body.requestContext.connectionId === connectionId)).toBe(true);
+  });
+});
+
+describe('two gateway replicas sharing Redis', () => {
+  let redisUp = false;
+  let a: RunningGateway;
+  let b: RunningGateway;
+  beforeAll(async () => {
+    redisUp = await redisAnswers();
+    if (!redisUp) {
+      console.warn(`WebSocket replica tests skipped: no Redis answers at ${TEST_REDIS_URL} (set TEST_REDIS_URL to run them)`);
+      return;
+    }
+    a = await gatewayWith({ REDIS_URL: TEST_REDIS_URL });
+    b = await gatewayWith({ REDIS_URL: TEST_REDIS_URL });
+  });
+  afterAll(async () => {
+    await a?.close();
+    await b?.close();
+  });
+
+  /** A connection on replica A; the description reaches Redis right after the handshake. */
+  async function connectedToA(subject: string) {
+    const socket = await openSocket(wsUrl(a, `?token=${token(subject)}`));
+    const connectionId = await connectionIdOf(socket);
+    for (;;) {
+      const described = await push(b, 'GET', connectionId);
+      if (described.status === 200) return { socket, connectionId, described };
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  test('GET and POST on replica B reach a client connected to replica A', async () => {
+    if (!redisUp) return;
+    const { socket, connectionId, described } = await connectedToA('replica-user');
+    expect(described.body).toMatchObject({ connectionId, identity: { subject: 'replica-user' } });
+    expect((await push(b, 'POST', connectionId, '{"via":"b"}')).status).toBe(204);
+    expect(await socket.nextJson()).toEqual({ via: 'b' });
+    socket.ws.close();
+    await socket.closed;
+  });
+
+  test('DELETE on replica B closes it on A; then B answers 410', async () => {
+    if (!redisUp) return;
+    const { socket, connectionId } = await connectedToA('replica-leaver');
+    expect((await push(b, 'DELETE', connectionId)).status).toBe(204);
+    expect((await socket.closed).code).toBe(1000);
+    await callTo('disconnect', (c) => c.body.requestContext.connectionId === connectionId);
+    for (;;) {
+      const after = await push(b, 'GET', connectionId);
+      if (after.status === 410) break;
+      expect(after.status).toBe(200); // until A's removal reaches Redis
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect((await push(b, 'POST', connectionId, 'x')).status).toBe(410);
+  });
+
+  test('a signature used on one replica is refused as a replay on the other', async () => {
+    if (!redisUp) return;
+    const { socket, connectionId } = await connectedToA('replayed-across');
+    const first = await push(a, 'POST', connectionId, '"one"');
+    expect(first.status).toBe(204);
+    const replayed = await fetch(`${b.url}/@connections/${connectionId}`, { method: 'POST', headers: first.headers, body: '"one"' });
+    expect(replayed.status).toBe(403);
+    socket.ws.close();
+    await socket.closed;
   });
 });
 
