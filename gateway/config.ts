@@ -114,6 +114,12 @@ export interface GatewayConfig {
   // --- WebSocket API (gateway/features/websocketApi): /ws, the push API at /@connections, its limits ---
   websocketApi: Readonly<WebSocketApiConfig>;
   // --- end of WebSocket API ---
+  // --- GraphQL subscriptions (gateway/features/subscriptions): graphql-ws on the /graphql upgrade ---
+  /** Serve subscriptions over graphql-ws on /graphql. @default true */
+  subscriptions: boolean;
+  /** Subscriptions one WebSocket connection may hold at once. @default 25 */
+  subscriptionsMaxPerConnection: number;
+  // --- end of GraphQL subscriptions ---
   /** @default true, false when NODE_ENV=production */
   introspection: boolean;
   /**
@@ -268,6 +274,10 @@ const gatewayEnvSchema = z.object({
   // --- WebSocket API ---
   ...websocketApiEnv,
   // --- end of WebSocket API ---
+  // --- GraphQL subscriptions ---
+  SUBSCRIPTIONS: env.bool(true),
+  SUBSCRIPTIONS_MAX_PER_CONNECTION: env.positiveInt(25),
+  // --- end of GraphQL subscriptions ---
   APOLLO_TELEMETRY: env.bool(false),
   NODE_ENV: z.string().default('development'),
   LOG_LEVEL: env.logLevel(),
@@ -386,6 +396,8 @@ export function loadGatewayConfig(
     batching: values.GATEWAY_BATCHING,
     maxBatch: values.GATEWAY_MAX_BATCH,
     websocketApi,
+    subscriptions: values.SUBSCRIPTIONS,
+    subscriptionsMaxPerConnection: values.SUBSCRIPTIONS_MAX_PER_CONNECTION,
     introspection: values.INTROSPECTION ?? !production,
     apolloTelemetry: values.APOLLO_TELEMETRY,
     production,

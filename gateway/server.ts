@@ -26,6 +26,8 @@ import { withPlanExecutor } from './federation/execution/planExecutor.js';
 import { withResponseKeyGuard } from './federation/planning/responseKeyGuard.js';
 import { useOperationLimits } from './features/operationLimits/useOperationLimits.js';
 import { useAuthorization } from './features/authorization/useAuthorization.js';
+import { useSubscriptions } from './features/subscriptions/useSubscriptions.js';
+import { createFederatedSubscriptions } from './federation/subscriptions/federatedSubscriptions.js';
 import { useRateLimit } from './features/rateLimit/useRateLimit.js';
 import { usePersistedQueries } from './features/persistedQueries/usePersistedQueries.js';
 import { useResponseCache } from './features/responseCache/useResponseCache.js';
@@ -179,14 +181,38 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
           logger,
         })
       : undefined;
+    const operationLimits = useOperationLimits(config.operationLimits);
+    const authorization = useAuthorization({ logger });
+    // GraphQL subscriptions over graphql-ws on the /graphql upgrade (features/subscriptions, federation/subscriptions).
+    const subscriptions = config.subscriptions
+      ? useSubscriptions({
+          path: GRAPHQL_PATH,
+          identify: identity.identify,
+          federation: createFederatedSubscriptions({
+            gateway: apolloGateway,
+            planningFor: (sdl) => supergraph.planningFor(sdl),
+            subgraph: (name) => dataSources.get(name),
+            identitySigningSecret: config.authentication.identitySigningSecret,
+            batching: config.subgraphBatching,
+            planCacheSize: config.queryPlanCacheSize,
+            connectTimeoutMs: resilience.longestTimeoutMs,
+            logger,
+          }),
+          limits: operationLimits,
+          authorization,
+          maxPerConnection: config.subscriptionsMaxPerConnection,
+          production: config.production,
+          logger,
+        })
+      : undefined;
     const features: GatewayFeature[] = [
       useCors({ origins: config.corsOrigins, credentials: config.corsCredentials, maxAgeSeconds: 600 }),
       identity,
       // After authentication: limits are counted per API key, user or client address.
       ...(config.rateLimit.enabled ? [useRateLimit(config.rateLimit, { logger, redis })] : []),
-      useOperationLimits(config.operationLimits),
+      operationLimits,
       // Before the response cache: a filtered operation gets its own queryHash, so its own cache entry.
-      useAuthorization({ logger }),
+      authorization,
       persistedQueries,
       ...(responseCache ? [responseCache] : []),
       useGraphiQL({ endpoint: GRAPHQL_PATH, title: 'GraphQL IDE' }),
@@ -221,6 +247,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
         : []),
       // --- end of REST routes, docs and header rules ---
       ...(websocketApi ? [websocketApi] : []),
+      ...(subscriptions ? [subscriptions] : []),
     ];
     const server = new ApolloServer<GatewayContext>({
       // The guard keeps client aliases from colliding with fields the planner adds (see responseKeyGuard.ts).

@@ -3,7 +3,8 @@
  * services, loaders, internal routes, background work) and startSubgraph() wires the rest the same way for
  * every service: @apollo/subgraph on express 5, the proxy client, migrations, the identity the gateway
  * signed (requests to /graphql without a valid gateway signature get 401),
- * per-request DataLoaders, JSON logs, /health and /ready, error masking and ordered teardown.
+ * per-request DataLoaders, JSON logs, /health and /ready, error masking and ordered teardown. A schema
+ * with a Subscription type is also served over graphql-ws on the /graphql upgrade (subscriptions.ts).
  */
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
@@ -22,6 +23,7 @@ import { createLogger, requestIdOf, requestLogging, type Logger } from '../../li
 import type { SubgraphBaseConfig } from './config.js';
 import { createDbClient, type Db, type DbClient } from './dbClient.js';
 import { migrate, type Migration } from './migrate.js';
+import { attachSubgraphSubscriptions, hasSubscriptions, type SubgraphSubscriptions } from './subscriptions.js';
 import type { Dispatcher } from 'undici';
 
 export interface SubgraphContext<Loaders = unknown, Services = unknown> {
@@ -86,6 +88,8 @@ export interface RunningSubgraph<Config extends SubgraphBaseConfig = SubgraphBas
   /** The GraphQL endpoint, e.g. http://127.0.0.1:4001/graphql */
   graphqlUrl: string;
   deps: SubgraphDeps<Config, Services>;
+  /** Its graphql-ws endpoint, when the schema has a Subscription type. */
+  subscriptions?: SubgraphSubscriptions;
   close(): Promise<void>;
 }
 
@@ -121,12 +125,24 @@ export async function startSubgraph<
     }
     const deps: SubgraphDeps<Config, Services> = { ...base, services };
 
+    // The resolver map is typed by our context; @apollo/subgraph types it as unknown.
+    const schema = buildSubgraphSchema({
+      typeDefs: definition.typeDefs,
+      resolvers: definition.resolvers as GraphQLResolverMap<unknown>,
+    });
+    const contextFor = (identity: Identity, requestId: string): SubgraphContext<Loaders, Services> => {
+      const requestDb = db.forRequest(requestId);
+      return {
+        requestId,
+        identity,
+        db: requestDb,
+        loaders: (definition.createLoaders?.(requestDb, deps) ?? undefined) as Loaders,
+        services,
+        logger,
+      };
+    };
     const server = new ApolloServer<SubgraphContext<Loaders, Services>>({
-      // The resolver map is typed by our context; @apollo/subgraph types it as unknown.
-      schema: buildSubgraphSchema({
-        typeDefs: definition.typeDefs,
-        resolvers: definition.resolvers as GraphQLResolverMap<unknown>,
-      }),
+      schema,
       introspection: true,
       includeStacktraceInErrorResponses: !config.production,
       formatError: (formatted, error) => maskError(formatted, error, logger),
@@ -160,18 +176,7 @@ export async function startSubgraph<
       jsonBody('1mb'),
       requireGatewaySignature(config, logger, 'graphql'),
       expressMiddleware(server, {
-        context: async ({ req }) => {
-          const requestId = req.requestId ?? requestIdOf(req);
-          const requestDb = db.forRequest(requestId);
-          return {
-            requestId,
-            identity: req.identity ?? { scopes: [] },
-            db: requestDb,
-            loaders: (definition.createLoaders?.(requestDb, deps) ?? undefined) as Loaders,
-            services,
-            logger,
-          };
-        },
+        context: async ({ req }) => contextFor(req.identity ?? { scopes: [] }, req.requestId ?? requestIdOf(req)),
       }),
     );
     app.use(notFoundHandler());
@@ -183,7 +188,20 @@ export async function startSubgraph<
     }
     const http = await listen(app, config.port, config.host);
     lifecycle.add('http server', () => http.close());
-    logger.info({ url: `${http.url}/graphql` }, `${definition.name} subgraph listening`);
+    // Registered after the HTTP server, so closed before it: open sockets would hold its close.
+    const subscriptions = hasSubscriptions(schema)
+      ? attachSubgraphSubscriptions({
+          server: http.server,
+          schema,
+          config,
+          logger,
+          context: contextFor,
+          createLoaders: (context) => definition.createLoaders?.(context.db, deps) as Loaders,
+          formatError: (formatted, error) => maskError(formatted, error, logger),
+        })
+      : undefined;
+    if (subscriptions) lifecycle.add('subscriptions', () => subscriptions.close());
+    logger.info({ url: `${http.url}/graphql`, subscriptions: Boolean(subscriptions) }, `${definition.name} subgraph listening`);
 
     return {
       name: definition.name,
@@ -191,6 +209,7 @@ export async function startSubgraph<
       port: http.port,
       graphqlUrl: `${http.url}/graphql`,
       deps,
+      subscriptions,
       close: () => lifecycle.close(),
     };
   } catch (err) {

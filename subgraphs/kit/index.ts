@@ -25,3 +25,5 @@ export type { Money } from './money.js';
 export { DateTimeScalar } from './scalars.js';
 export { createEventBus } from './eventBus.js';
 export type { EventBus, EventBusOptions } from './eventBus.js';
+export { eventStream } from './eventStream.js';
+export type { SubgraphSubscriptions } from './subscriptions.js';

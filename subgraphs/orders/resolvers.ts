@@ -7,6 +7,7 @@ import {
   DateTimeScalar,
   decodeCursor,
   encodeCursor,
+  eventStream,
   hasScope,
   money,
   requireScope,
@@ -15,7 +16,7 @@ import {
 } from '../kit/index.js';
 import type { ProductsInternalClient } from '../products/internalApi.js';
 import { changeOrderStatus } from './changeOrderStatus.js';
-import type { OrderEvents } from './orderEvents.js';
+import type { OrderChange, OrderEvents } from './orderEvents.js';
 import { parsePlaceOrderInput, type PlaceOrderInput } from './orderInput.js';
 import type { OrderStatus } from './orderStatus.js';
 import { customerOrders, type OrderItemRecord, type OrderRecord } from './orderStore.js';
@@ -129,6 +130,22 @@ export const ordersResolvers: GraphQLResolverMap<OrdersContext> = {
     async updateOrderStatus(_parent, args: { id: string; status: OrderStatus }, ctx: OrdersContext) {
       requireScope(ctx.identity, ADMIN_SCOPE);
       return changeOrderStatus(services(ctx), { orderId: args.id, to: args.status });
+    },
+  },
+
+  Subscription: {
+    orderUpdated: {
+      // Events from every replica (onAny), filtered by the same rule as reads: owners, or orders:admin.
+      subscribe(_parent: unknown, args: { id?: string | null }, ctx: OrdersContext) {
+        requireSubject(ctx.identity);
+        const only = args.id ?? undefined;
+        return eventStream(
+          (listener: (change: OrderChange) => void) => ctx.services.events.onAny(listener),
+          (change) =>
+            (only === undefined || change.order.id === only) && visibleTo(ctx.identity, change.order) ? change : undefined,
+        );
+      },
+      resolve: (change: OrderChange) => change.order,
     },
   },
 

@@ -12,7 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import { HeaderMap, type ApolloServerPlugin } from '@apollo/server';
-import type { DocumentNode, GraphQLSchema, OperationDefinitionNode } from 'graphql';
+import { GraphQLError, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import type { Identity } from '../../../lib/identity.js';
 import type { Logger } from '../../../lib/logger.js';
 import {
@@ -50,7 +50,22 @@ interface Mutable {
   queryHash: string;
 }
 
-export function useAuthorization(options: AuthorizationOptions = {}): GatewayFeature {
+export interface AuthorizationFeature extends GatewayFeature {
+  /**
+   * The UNAUTHORIZED errors of an operation the caller may not run whole (fields their identity lacks
+   * `@authenticated` / `@requiresScopes` for), or none: for entry points that refuse such an operation
+   * instead of answering its fields null (subscriptions).
+   */
+  check(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation: OperationDefinitionNode,
+    identity: Identity,
+    variables: Readonly<Record<string, unknown>> | undefined,
+  ): GraphQLError[];
+}
+
+export function useAuthorization(options: AuthorizationOptions = {}): AuthorizationFeature {
   const cacheSize = options.cacheSize ?? 1000;
   let rules: AuthorizationRules = emptyAuthorizationRules();
   let index: RequirementIndex | undefined;
@@ -65,6 +80,14 @@ export function useAuthorization(options: AuthorizationOptions = {}): GatewayFea
 
   return {
     name: 'authorization',
+    check(schema, document, operation, identity, variables) {
+      const current = indexFor(schema);
+      if (current.empty) return [];
+      const removals = activeRemovals(filterOperation(current, { document, operation, caller: callerOf(identity) }), variables);
+      return authorizationErrors(removals).map(
+        (error) => new GraphQLError(error.message, { path: error.path, extensions: error.extensions }),
+      );
+    },
     plugins: [
       {
         async serverWillStart() {

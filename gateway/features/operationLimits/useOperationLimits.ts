@@ -58,7 +58,23 @@ function refuse(limit: keyof typeof LIMIT_TEXT, actual: number, max: number): Gr
 /** Operations whose measurements are remembered (the same text or document is not measured again). */
 const REMEMBERED = 1_000;
 
-export function useOperationLimits(options: Partial<OperationLimitsOptions> = {}): GatewayFeature {
+/** What the limits are checked on: an operation of a validated document, by the text it came from. */
+export interface LimitedOperation {
+  source: string;
+  /** Identifies `source` (Apollo's queryHash: its sha256). */
+  queryHash: string;
+  document: DocumentNode;
+  operation: OperationDefinitionNode;
+  schema: GraphQLSchema;
+  variables: Record<string, unknown> | undefined;
+}
+
+export interface OperationLimitsFeature extends GatewayFeature {
+  /** The QUERY_TOO_COMPLEX error for an operation over a limit, or undefined: for entry points besides POST /graphql. */
+  check(operation: LimitedOperation): GraphQLError | undefined;
+}
+
+export function useOperationLimits(options: Partial<OperationLimitsOptions> = {}): OperationLimitsFeature {
   const limits = { ...DEFAULT_OPERATION_LIMITS, ...options };
   let hints: CostHints = emptyCostHints();
   // Token counts by the query's hash (not by its text, which an attacker could make large), and
@@ -69,8 +85,26 @@ export function useOperationLimits(options: Partial<OperationLimitsOptions> = {}
     DocumentNode,
     { schema: GraphQLSchema; hints: CostHints; operation: OperationDefinitionNode; metrics: OperationMetrics }
   >();
+  const check = ({ source, queryHash, document, operation, schema, variables }: LimitedOperation): GraphQLError | undefined => {
+    let tokens = tokenCounts.get(queryHash);
+    if (tokens === undefined) tokenCounts.set(queryHash, (tokens = countTokens(source, limits.maxTokens)));
+    if (tokens > limits.maxTokens) return refuse('tokens', tokens, limits.maxTokens);
+    const known = measured.get(document);
+    let metrics: OperationMetrics;
+    if (known && known.schema === schema && known.hints === hints && known.operation === operation) metrics = known.metrics;
+    else {
+      metrics = measureOperation({ schema, document, operation, variables, hints, defaultListSize: limits.defaultListSize });
+      if (!operation.variableDefinitions?.length) measured.set(document, { schema, hints, operation, metrics });
+    }
+    if (metrics.depth > limits.maxDepth) return refuse('depth', metrics.depth, limits.maxDepth);
+    if (metrics.aliases > limits.maxAliases) return refuse('aliases', metrics.aliases, limits.maxAliases);
+    if (metrics.rootFields > limits.maxRootFields) return refuse('rootFields', metrics.rootFields, limits.maxRootFields);
+    if (metrics.cost > limits.maxCost) return refuse('cost', metrics.cost, limits.maxCost);
+    return undefined;
+  };
   return {
     name: 'operation limits',
+    check,
     plugins: [
       {
         async serverWillStart() {
@@ -84,29 +118,8 @@ export function useOperationLimits(options: Partial<OperationLimitsOptions> = {}
           return {
             async didResolveOperation({ source, document, operation, schema, request, queryHash }) {
               if (!operation) return; // Apollo itself refuses a document without the named operation
-              let tokens = tokenCounts.get(queryHash);
-              if (tokens === undefined) tokenCounts.set(queryHash, (tokens = countTokens(source, limits.maxTokens)));
-              if (tokens > limits.maxTokens) throw refuse('tokens', tokens, limits.maxTokens);
-              const known = measured.get(document);
-              let metrics: OperationMetrics;
-              if (known && known.schema === schema && known.hints === hints && known.operation === operation) metrics = known.metrics;
-              else {
-                metrics = measureOperation({
-                  schema,
-                  document,
-                  operation,
-                  variables: request.variables,
-                  hints,
-                  defaultListSize: limits.defaultListSize,
-                });
-                if (!operation.variableDefinitions?.length) measured.set(document, { schema, hints, operation, metrics });
-              }
-              if (metrics.depth > limits.maxDepth) throw refuse('depth', metrics.depth, limits.maxDepth);
-              if (metrics.aliases > limits.maxAliases) throw refuse('aliases', metrics.aliases, limits.maxAliases);
-              if (metrics.rootFields > limits.maxRootFields) {
-                throw refuse('rootFields', metrics.rootFields, limits.maxRootFields);
-              }
-              if (metrics.cost > limits.maxCost) throw refuse('cost', metrics.cost, limits.maxCost);
+              const refusal = check({ source, queryHash, document, operation, schema, variables: request.variables });
+              if (refusal) throw refusal;
             },
           };
         },

@@ -7,7 +7,7 @@
  */
 import { ERRORS, errorCodeDef } from '@apollo/federation-internals';
 import { applyRewrites } from '@apollo/gateway/dist/dataRewrites.js';
-import type { FetchNode, PlanNode, QueryPlan, ResponsePath } from '@apollo/query-planner';
+import type { FetchNode, PlanNode, QueryPlan, ResponsePath, SubscriptionNode } from '@apollo/query-planner';
 import { GraphQLError, type DocumentNode, type GraphQLSchema } from 'graphql';
 import type { GatewayRequestContext } from '../gatewayInterface.js';
 import type { EntityBatcher } from './entityBatching.js';
@@ -47,6 +47,7 @@ export interface CompiledFetch {
   id: number;
   serviceName: string;
   operation: string;
+  operationName?: string;
   document?: DocumentNode;
   isRead: boolean;
   /** `{"query":"…"` : the start of every body of this fetch. */
@@ -95,6 +96,28 @@ export function isSupportedPlan(plan: QueryPlan): boolean {
 let nextFetchId = 1;
 
 export function compilePlan(plan: QueryPlan, supergraphSchema: GraphQLSchema): CompiledNode | undefined {
+  return plan.node ? planCompiler(supergraphSchema)(plan.node as PlanNode) : undefined;
+}
+
+/**
+ * A subscription's plan: the `primary` fetch, opened as a subscription to the subgraph that owns the
+ * root field, and the `rest`, run for every event from the data the event brought.
+ */
+export interface CompiledSubscription {
+  primary: CompiledFetch;
+  rest?: CompiledNode;
+}
+
+export function compileSubscriptionPlan(plan: QueryPlan, supergraphSchema: GraphQLSchema): CompiledSubscription {
+  const node = plan.node as SubscriptionNode | PlanNode | undefined;
+  if (node?.kind !== 'Subscription') throw new Error(`Expected a subscription plan, got ${node?.kind ?? 'an empty plan'}`);
+  const compile = planCompiler(supergraphSchema);
+  const primary = compile(node.primary);
+  if (primary.kind !== 'Fetch') throw new Error('The primary node of a subscription plan must be a fetch');
+  return { primary, rest: node.rest ? compile(node.rest) : undefined };
+}
+
+function planCompiler(supergraphSchema: GraphQLSchema): (node: PlanNode) => CompiledNode {
   const matches = typeMatcher(supergraphSchema);
   const compile = (node: PlanNode): CompiledNode => {
     switch (node.kind) {
@@ -116,6 +139,7 @@ export function compilePlan(plan: QueryPlan, supergraphSchema: GraphQLSchema): C
           id: nextFetchId++,
           serviceName: node.serviceName,
           operation: node.operation,
+          operationName: node.operationName,
           document: node.operationDocumentNode,
           isRead: node.operationKind === 'query',
           bodyStart: `{"query":${JSON.stringify(node.operation)}`,
@@ -130,7 +154,7 @@ export function compilePlan(plan: QueryPlan, supergraphSchema: GraphQLSchema): C
         throw new Error(`Plan nodes of kind ${node.kind} are not run by this executor`);
     }
   };
-  return plan.node ? compile(plan.node as PlanNode) : undefined;
+  return compile;
 }
 
 export interface PlanRun {
@@ -152,8 +176,20 @@ interface Cursor {
   data: Entity | readonly unknown[];
 }
 
+/** Runs a plan node from `run.data`, which may already hold what earlier fetches brought (a subscription event). */
 export async function runPlan(root: CompiledNode, run: PlanRun): Promise<void> {
   await runNode(root, { path: [], data: run.data }, run);
+}
+
+/**
+ * A root fetch's answer taken into `run.data`, its errors into `run.errors` with the subgraph's name:
+ * what a plan's first fetch does, and what each event of a subscription's primary fetch does.
+ */
+export function applyRootResponse(fetch: CompiledFetch, response: SubgraphResponse, run: PlanRun): void {
+  reportErrors(response, fetch, { path: [], data: run.data }, run, undefined);
+  const data = response.data;
+  if (data) applyRewrites(run.supergraphSchema, fetch.outputRewrites, data);
+  mergeInto(run.data, data);
 }
 
 async function runNode(node: CompiledNode, cursor: Cursor, run: PlanRun): Promise<void> {

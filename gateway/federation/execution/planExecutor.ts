@@ -2,8 +2,9 @@
  * The gateway's executor: @apollo/gateway keeps loading and swapping the supergraph, and its query
  * planner (@apollo/query-planner) still decides what to fetch, but the plans run here
  * (executePlan.ts), cached per operation together with everything worked out for them (compiled
- * fetches, the response shape). Plans this executor does not run (@defer, subscriptions) are handed
- * to @apollo/gateway's own executor, which answers them as it always has.
+ * fetches, the response shape). Plans this executor does not run (@defer) are handed to
+ * @apollo/gateway's own executor, which answers them as it always has; subscriptions arrive over
+ * WebSockets (federation/subscriptions), which run each event's plan with executeCompiled().
  *
  * Use: `new ApolloServer({ gateway: withPlanExecutor(new ApolloGateway(...), options) })`.
  */
@@ -25,6 +26,7 @@ import {
   isSupportedPlan,
   runPlan,
   type CompiledNode,
+  type PlanRun,
   type SubgraphCaller,
 } from './executePlan.js';
 import { EntityBatcher } from './entityBatching.js';
@@ -106,40 +108,7 @@ export function withPlanExecutor(gateway: GatewayLike, options: PlanExecutorOpti
       const { errors } = getVariableValues(requestContext.schema, prepared.operation.variableDefinitions, variables ?? {});
       if (errors) return { errors };
     }
-    const data: Record<string, unknown> = {};
-    const errors: unknown[] = [];
-    if (prepared.root) {
-      const subgraph = options.subgraph;
-      const batcher =
-        options.batching === false
-          ? undefined
-          : new EntityBatcher((serviceName, body) => {
-              const service = subgraph(serviceName);
-              if (!service) return Promise.reject(new Error(`Couldn't find service with name "${serviceName}"`));
-              return service.send(body, { isRead: true, incoming: requestContext });
-            });
-      await runPlan(prepared.root, {
-        batcher,
-        requestContext,
-        variables,
-        variableDefaults: prepared.shape.variableDefaults,
-        supergraphSchema: state.planning.supergraphSchema,
-        subgraph: options.subgraph,
-        errors,
-        data,
-      });
-    }
-    try {
-      const shaped = shapeResponse(prepared.shape, data, variables);
-      if (errors.length === 0 && shaped.errors.length > 0) {
-        return { extensions: { valueCompletion: shaped.errors }, data: shaped.data } as GatewayExecutionResult;
-      }
-      return (errors.length === 0 ? { data: shaped.data } : { errors, data: shaped.data }) as GatewayExecutionResult;
-    } catch (err) {
-      if (err instanceof GraphQLError) return { errors: [err] };
-      const message = err instanceof Error ? err.message : 'Unexpected error during query plan execution';
-      return { errors: [new GraphQLError(message, { originalError: err instanceof Error ? err : undefined })] };
-    }
+    return executeCompiled(prepared, { planning: state.planning, requestContext, variables }, options);
   };
 
   return {
@@ -156,8 +125,69 @@ export function withPlanExecutor(gateway: GatewayLike, options: PlanExecutorOpti
   };
 }
 
+/** A compiled plan node and the shape of the responses it leads to. */
+export interface CompiledStep {
+  /** Nothing left to fetch: the response is shaped from what `seed` put in. */
+  root?: CompiledNode;
+  shape: ResponseShape;
+}
+
+export interface StepInput {
+  planning: PlanningContext;
+  requestContext: GatewayRequestContext;
+  variables: Record<string, unknown> | undefined;
+  /** Puts data the plan starts from into the run before it runs (a subscription event's primary fetch). */
+  seed?: (run: PlanRun) => void;
+}
+
+/**
+ * Runs a compiled plan node from its starting data with this executor's machinery (entity batching,
+ * error paths) and shapes the response (null propagation): one operation's plan, or the `rest` of a
+ * subscription's plan for one event.
+ */
+export async function executeCompiled(
+  step: CompiledStep,
+  input: StepInput,
+  options: Pick<PlanExecutorOptions, 'subgraph' | 'batching'>,
+): Promise<GatewayExecutionResult> {
+  const { requestContext, variables, planning } = input;
+  const subgraph = options.subgraph;
+  const batcher =
+    options.batching === false || !step.root
+      ? undefined
+      : new EntityBatcher((serviceName, body) => {
+          const service = subgraph(serviceName);
+          if (!service) return Promise.reject(new Error(`Couldn't find service with name "${serviceName}"`));
+          return service.send(body, { isRead: true, incoming: requestContext });
+        });
+  const run: PlanRun = {
+    batcher,
+    requestContext,
+    variables,
+    variableDefaults: step.shape.variableDefaults,
+    supergraphSchema: planning.supergraphSchema,
+    subgraph,
+    errors: [],
+    data: {},
+  };
+  input.seed?.(run);
+  if (step.root) await runPlan(step.root, run);
+  const { errors, data } = run;
+  try {
+    const shaped = shapeResponse(step.shape, data, variables);
+    if (errors.length === 0 && shaped.errors.length > 0) {
+      return { extensions: { valueCompletion: shaped.errors }, data: shaped.data } as GatewayExecutionResult;
+    }
+    return (errors.length === 0 ? { data: shaped.data } : { errors, data: shaped.data }) as GatewayExecutionResult;
+  } catch (err) {
+    if (err instanceof GraphQLError) return { errors: [err] };
+    const message = err instanceof Error ? err.message : 'Unexpected error during query plan execution';
+    return { errors: [new GraphQLError(message, { originalError: err instanceof Error ? err : undefined })] };
+  }
+}
+
 /** The operation to run and the document's fragments (validation has already checked both). */
-function operationOf(
+export function operationOf(
   document: DocumentNode,
   operationName: string | undefined,
 ): { operation: OperationDefinitionNode; fragments: Record<string, FragmentDefinitionNode> } {
