@@ -85,6 +85,8 @@ describe('loadGatewayConfig', () => {
       corsCredentials: false,
       batching: false,
       maxBatch: 10,
+      subscriptions: true,
+      subscriptionsMaxPerConnection: 25,
       introspection: true,
       apolloTelemetry: false,
       production: false,
