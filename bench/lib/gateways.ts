@@ -30,7 +30,13 @@ export interface RunningBenchGateway {
 }
 
 /** Node flags for ours (BENCH_NODE_FLAGS, e.g. `--cpu-prof`), for looking into a run. */
-const ourNodeFlags = () => (process.env.BENCH_NODE_FLAGS ? process.env.BENCH_NODE_FLAGS.split(' ') : []);
+/**
+ * Node flags ours runs with: those docker-compose.yml gives the gateway container (NODE_OPTIONS), or
+ * BENCH_NODE_FLAGS to try others.
+ */
+export const OUR_NODE_FLAGS = ['--max-semi-space-size=8'];
+const ourNodeFlags = () =>
+  process.env.BENCH_NODE_FLAGS !== undefined ? process.env.BENCH_NODE_FLAGS.split(' ').filter(Boolean) : OUR_NODE_FLAGS;
 
 /** Where `npm run build` puts our gateway. */
 export const OUR_BUILD = path.join(REPO_ROOT, 'dist', 'gateway', 'cli.js');
@@ -52,6 +58,7 @@ async function started(process: Promise<Started>): Promise<RunningBenchGateway> 
 export const BENCH_SECRETS = {
   JWT_SECRET: randomBytes(32).toString('hex'),
   IDENTITY_SIGNING_SECRET: randomBytes(32).toString('hex'),
+  INTERNAL_SERVICE_TOKEN: randomBytes(32).toString('hex'),
 };
 
 export function ourGatewayEnv(extra: Record<string, string> = {}): Record<string, string> {
@@ -97,6 +104,7 @@ export function ourVariant(id: string, label: string, env: Record<string, string
           label,
           command: process.execPath,
           args: [
+            ...ourNodeFlags(),
             ...(options.tsx ? ['--import', 'tsx', path.join(REPO_ROOT, 'gateway', 'cli.ts')] : [OUR_BUILD]),
             '--supergraph',
             supergraphPath,
