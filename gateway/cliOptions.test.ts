@@ -35,6 +35,7 @@ describe('gateway command line', () => {
       SUPERGRAPH_POLL_MS: '750',
       NODE_ENV: 'production',
       IDENTITY_SIGNING_SECRET: 'a-real-production-secret',
+      INTERNAL_SERVICE_TOKEN: 'a-real-internal-service-token',
     };
     expect(configOf(['-p', '0', '--watch'], env)).toMatchObject({
       port: 0,

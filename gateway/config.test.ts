@@ -85,6 +85,23 @@ describe('loadGatewayConfig', () => {
       corsCredentials: false,
       batching: false,
       maxBatch: 10,
+      websocketApi: {
+        enabled: true,
+        routes: {
+          $disconnect: { service: 'orders', path: '/websocket/disconnect' },
+          watchOrders: { service: 'orders', path: '/websocket/watchOrders' },
+          unwatchOrders: { service: 'orders', path: '/websocket/unwatchOrders' },
+        },
+        callbackBaseUrl: undefined,
+        maxMessageBytes: 131072,
+        idleTimeoutMs: 600_000,
+        maxConnectionAgeMs: 7_200_000,
+        connectsPerSecond: 500,
+        messagesPerSecond: 100,
+        integrationTimeoutMs: 10_000,
+        serviceToken: 'dev-only-internal-secret-change-me',
+        signatureMaxAgeMs: 30_000,
+      },
       subscriptions: true,
       subscriptionsMaxPerConnection: 25,
       introspection: true,
@@ -159,7 +176,12 @@ describe('loadGatewayConfig', () => {
 
   it('turns production on from NODE_ENV', () => {
     expect(
-      loadGatewayConfig({ NODE_ENV: 'production', INTROSPECTION: 'false', IDENTITY_SIGNING_SECRET: 'a-real-production-secret' }),
+      loadGatewayConfig({
+        NODE_ENV: 'production',
+        INTROSPECTION: 'false',
+        IDENTITY_SIGNING_SECRET: 'a-real-production-secret',
+        INTERNAL_SERVICE_TOKEN: 'a-real-internal-service-token',
+      }),
     ).toMatchObject({
       production: true,
       introspection: false,

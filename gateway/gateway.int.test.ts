@@ -367,6 +367,7 @@ describe('configuration at start', () => {
         NODE_ENV: 'production',
         SUBGRAPH_TIMEOUT_MS: '300',
         IDENTITY_SIGNING_SECRET: 'production-identity-signing-secret',
+        INTERNAL_SERVICE_TOKEN: 'production-internal-service-token',
       }),
     );
     const production = await startGateway(config, { logger });

@@ -102,7 +102,11 @@ describe('batches', () => {
 
 describe('production', () => {
   // Production refuses the development secrets; these stand in for real ones.
-  const PRODUCTION = { NODE_ENV: 'production', IDENTITY_SIGNING_SECRET: 'test-signing-secret-0123456789abcdef' };
+  const PRODUCTION = {
+    NODE_ENV: 'production',
+    IDENTITY_SIGNING_SECRET: 'test-signing-secret-0123456789abcdef',
+    INTERNAL_SERVICE_TOKEN: 'test-internal-token-0123456789abcdef',
+  };
   let gateway: RunningGateway;
   beforeAll(async () => {
     gateway = await gatewayWith(PRODUCTION);

@@ -22,6 +22,7 @@ describe('authentication configuration', () => {
     ).toEqual([
       expect.stringMatching(/^JWT_SECRET: must be set to a real secret in production/),
       expect.stringMatching(/^IDENTITY_SIGNING_SECRET: must be set to a real secret in production/),
+      expect.stringMatching(/^INTERNAL_SERVICE_TOKEN: must be set to a real secret in production/),
     ]);
   });
 
@@ -29,6 +30,7 @@ describe('authentication configuration', () => {
     const config = loadGatewayConfig({
       NODE_ENV: 'production',
       IDENTITY_SIGNING_SECRET: 'a-real-signing-secret',
+      INTERNAL_SERVICE_TOKEN: 'a-real-internal-service-token',
       JWT_JWKS_URL: 'https://login.example.com/.well-known/jwks.json',
     });
     expect(config.authentication).toMatchObject({ jwtSecret: undefined, jwtAlgorithms: ['RS256', 'ES256'] });
