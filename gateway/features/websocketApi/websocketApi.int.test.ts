@@ -13,6 +13,7 @@ import { createLogger } from '../../../lib/logger.js';
 import { verifyIdentityHeaders } from '../../../lib/signedIdentity.js';
 import { signRequest } from '../../../lib/signedRequest.js';
 import { loadGatewayConfig } from '../../config.js';
+import { newApiKey } from '../authentication/apiKeys.js';
 import { startGateway, type RunningGateway } from '../../server.js';
 import { bearer, testToken } from '../../testing/testTokens.js';
 import { openSocket, refusedHandshake, type TestSocket } from '../../testing/webSocketClient.js';
@@ -164,6 +165,21 @@ describe('the WebSocket API', () => {
       const refused = await refusedHandshake(wsUrl(gateway), { 'x-api-key': 'nope.nope' });
       expect(refused.status).toBe(401);
       expect(refused.body.error.message).toMatch(/API key/);
+    });
+
+    test('an API key alone is a credential: $connect gets the key as the signed identity', async () => {
+      const apiKey = newApiKey('live-board', 'basic');
+      const keyed = await gatewayWith({ API_KEYS: apiKey.entry });
+      try {
+        const socket = await openSocket(wsUrl(keyed), { 'x-api-key': apiKey.key });
+        const connect = await callTo('connect', (c) => c.subject === 'apikey:live-board');
+        expect(connect).toMatchObject({ signed: true });
+        expect(connect.body.requestContext.identity).toMatchObject({ subject: 'apikey:live-board' });
+        socket.ws.close();
+        await socket.closed;
+      } finally {
+        await keyed.close();
+      }
     });
 
     test('a $connect integration that refuses refuses the upgrade with its answer', async () => {
