@@ -31,6 +31,7 @@ import {
   REPO_ROOT,
   buildOurs,
   ourVariant,
+  startForwarder,
   type GatewaySpec,
   type RunningBenchGateway,
 } from './lib/gateways.js';
@@ -205,6 +206,15 @@ async function oneConnectionLatency(
   log(`small query, one connection: the products subgraph directly (${latencySeconds} s)`);
   await latency({ url: subgraphs.urls.products, body: direct, durationSeconds: 1 }, cores.load);
   rows.push({ label: 'products subgraph, called directly', result: await latency({ url: subgraphs.urls.products, body: direct, durationSeconds: latencySeconds }, cores.load) });
+  // What any gateway process on the gateway core adds before doing anything: the floor under the target.
+  const forwarder = await startForwarder(subgraphs.urls.products, direct, cores.gateway);
+  try {
+    log(`small query, one connection: a bare forwarder on the gateway core (${latencySeconds} s)`);
+    await latency({ url: forwarder.url, body: direct, durationSeconds: 1 }, cores.load);
+    rows.push({ label: 'bare forwarder (the floor: node:http + undici, no GraphQL)', result: await latency({ url: forwarder.url, body: direct, durationSeconds: latencySeconds }, cores.load) });
+  } finally {
+    await forwarder.stop();
+  }
   for (const gateway of gateways) {
     if (gateway.unavailable) continue;
     let instance: RunningBenchGateway | undefined;

@@ -29,7 +29,6 @@ export interface RunningBenchGateway {
   stop(): Promise<void>;
 }
 
-/** Node flags for ours (BENCH_NODE_FLAGS, e.g. `--cpu-prof`), for looking into a run. */
 /**
  * Node flags ours runs with: those docker-compose.yml gives the gateway container (NODE_OPTIONS), or
  * BENCH_NODE_FLAGS to try others.
@@ -137,6 +136,21 @@ export const APOLLO: GatewaySpec = {
       }),
     ),
 };
+
+/** The one-connection table's floor: a bare forwarder to one subgraph (bench/gateways/forwarder.mjs). */
+export async function startForwarder(targetUrl: string, targetBody: string, cores: string): Promise<RunningBenchGateway> {
+  return started(
+    startProcess({
+      label: 'forwarder',
+      command: process.execPath,
+      args: [path.join(REPO_ROOT, 'bench', 'gateways', 'forwarder.mjs')],
+      env: { NODE_ENV: 'production', TARGET_URL: targetUrl, TARGET_BODY: targetBody, PORT: '0' },
+      cores,
+      ready: /^ready /,
+      cwd: REPO_ROOT,
+    }),
+  );
+}
 
 const peersInstalled = () => existsSync(path.join(PEERS_DIR, 'node_modules', '@graphql-hive', 'gateway'));
 
