@@ -5,7 +5,7 @@
  */
 import type { RequestListener } from 'node:http';
 import express from 'express';
-import { errorHandler, healthRoutes, listen, notFoundHandler } from '../lib/httpServer.js';
+import { Draining, errorHandler, healthRoutes, listen, notFoundHandler } from '../lib/httpServer.js';
 import { Lifecycle } from '../lib/lifecycle.js';
 import { createLogger, requestLogging, type Logger } from '../lib/logger.js';
 import { createCredentialCheck, type CredentialCheck } from './auth.js';
@@ -98,7 +98,10 @@ export async function startDbProxy(config: DbProxyConfig, options: StartDbProxyO
     if (failed.length) throw new Error(`db-proxy could not open its databases:\n  - ${failed.join('\n  - ')}`);
 
     const stats = new RequestStats(services);
-    const server = await listen(createRequestListener(config, { serviceOf, executors, readiness }, stats, logger), config.port, config.host);
+    const draining = new Draining();
+    const listener = createRequestListener(config, { serviceOf, executors, readiness }, stats, logger, draining);
+    // A statement in flight when the proxy shuts down may run its whole timeout: the drain waits that long.
+    const server = await listen(listener, config.port, config.host, config.statementTimeoutMs + 1_000, draining);
     lifecycle.add('http server', () => server.close());
     logger.info({ url: server.url, driver: driver.kind, databases: databaseNames }, 'db-proxy listening');
 
@@ -163,7 +166,13 @@ interface ServedServices {
 }
 
 /** /v1 on its own handler (v1Handler.ts); express serves the rest: /health, /ready, 404s. */
-function createRequestListener(config: DbProxyConfig, served: ServedServices, stats: RequestStats, logger: Logger): RequestListener {
+function createRequestListener(
+  config: DbProxyConfig,
+  served: ServedServices,
+  stats: RequestStats,
+  logger: Logger,
+  draining: Draining,
+): RequestListener {
   const v1 = createV1Handler({
     serviceOf: served.serviceOf,
     executors: served.executors,
@@ -175,7 +184,7 @@ function createRequestListener(config: DbProxyConfig, served: ServedServices, st
   const app = express();
   app.disable('x-powered-by');
   app.use(requestLogging(logger));
-  app.use(healthRoutes(served.readiness));
+  app.use(healthRoutes(served.readiness, draining));
   app.use(notFoundHandler());
   app.use(errorHandler(logger));
   return (req, res) => (v1.matches(req) ? v1.handle(req, res) : app(req, res));

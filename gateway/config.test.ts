@@ -18,6 +18,7 @@ describe('loadGatewayConfig', () => {
       host: '0.0.0.0',
       workers: 1,
       heapGrowthPercent: 50,
+      shutdownDelayMs: 0,
       supergraphPath: undefined,
       supergraphConfig: 'supergraph.yaml',
       subgraphUrls: {},

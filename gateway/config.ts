@@ -35,6 +35,11 @@ export interface GatewayConfig {
    * times its live data. Lower keeps resident memory down at some CPU cost. @default 50
    */
   heapGrowthPercent: number;
+  /**
+   * On SIGTERM, how long the gateway keeps serving with /ready answering 503 before it stops
+   * accepting, so load balancers take it out first. @default 5000 when NODE_ENV=production, else 0
+   */
+  shutdownDelayMs: number;
   /** A supergraph SDL composed ahead of time (`npm run compose`); wins over `supergraphConfig`. */
   supergraphPath?: string;
   /** A rover-format supergraph.yaml composed at start when `supergraphPath` is not set. */
@@ -201,6 +206,8 @@ const gatewayEnvSchema = z.object({
     })
     .transform((v) => (v === 'auto' ? os.availableParallelism() : Number(v))),
   GATEWAY_HEAP_GROWTH_PERCENT: z.coerce.number().int().min(0).max(1000).default(50),
+  // No default here: it follows NODE_ENV.
+  GATEWAY_SHUTDOWN_DELAY_MS: z.coerce.number().int().min(0).max(600_000).optional(),
   SUPERGRAPH_PATH: z.string().min(1).optional(),
   SUPERGRAPH_CONFIG: z.string().min(1).default('supergraph.yaml'),
   SUBGRAPH_URLS: subgraphUrlsSchema,
@@ -340,6 +347,7 @@ export function loadGatewayConfig(
     host: values.GATEWAY_HOST,
     workers: values.GATEWAY_WORKERS,
     heapGrowthPercent: values.GATEWAY_HEAP_GROWTH_PERCENT,
+    shutdownDelayMs: values.GATEWAY_SHUTDOWN_DELAY_MS ?? (production ? 5_000 : 0),
     supergraphPath: values.SUPERGRAPH_PATH,
     supergraphConfig: values.SUPERGRAPH_CONFIG,
     subgraphUrls: Object.freeze({ ...values.SUBGRAPH_URLS }),

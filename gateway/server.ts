@@ -9,7 +9,7 @@ import { ApolloGateway } from '@apollo/gateway';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { AppError } from '../lib/errors.js';
-import { errorHandler, healthRoutes, jsonBody, listen, notFoundHandler, toAppError } from '../lib/httpServer.js';
+import { Draining, errorHandler, healthRoutes, jsonBody, listen, notFoundHandler, toAppError } from '../lib/httpServer.js';
 import { Lifecycle } from '../lib/lifecycle.js';
 import { createLogger, requestLogging, type Logger } from '../lib/logger.js';
 import type { GatewayConfig } from './config.js';
@@ -70,7 +70,13 @@ export interface RunningGateway {
   supergraphHash(): string;
   /** Reads (or composes) the supergraph now, as a file change would, and swaps to it when it changed and is valid. */
   reloadSupergraph(): Promise<SupergraphReloadResult>;
+  /** Stops at once: no new connections, requests in flight finish, then everything closes. */
   close(): Promise<void>;
+  /**
+   * What SIGTERM runs: /ready answers 503 and responses close their connections for
+   * GATEWAY_SHUTDOWN_DELAY_MS while the gateway still serves (load balancers take it out), then close().
+   */
+  shutdown(): Promise<void>;
 }
 
 export const GRAPHQL_PATH = '/graphql';
@@ -250,6 +256,8 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
       ...(subscriptions ? [subscriptions] : []),
     ];
     const server = new ApolloServer<GatewayContext>({
+      // Our SIGTERM handler drains and tears down in order; Apollo's own would stop and kill the process first.
+      stopOnTerminationSignals: false,
       // The guard keeps client aliases from colliding with fields the planner adds (see responseKeyGuard.ts).
       gateway: withResponseKeyGuard(gateway),
       logger,
@@ -282,6 +290,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
     app.set('trust proxy', config.trustProxy);
     app.use(requestLogging(logger));
     app.get(METRICS_PATH, metrics.handler);
+    const draining = new Draining();
     app.use(
       healthRoutes(() =>
         Object.fromEntries(
@@ -289,6 +298,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
             .current()
             .subgraphs.map(({ name, url }) => [name, resilience.readinessCheck(name, () => subgraphHttp.checkHealth(url))]),
         ),
+        draining,
       ),
     );
     const frontDoor = features.flatMap((f) => f.frontDoor ?? []);
@@ -306,7 +316,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
     app.use(notFoundHandler());
     app.use(errorHandler(logger));
 
-    const http = await listen(app, config.port, config.host);
+    const http = await listen(app, config.port, config.host, undefined, draining);
     lifecycle.add('http server', () => http.close());
     listeningUrl = http.url;
     // Upgraded sockets keep the HTTP server from closing: the WebSocket API closes them first.
@@ -323,6 +333,14 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
       supergraphHash: () => supergraph.current().hash,
       reloadSupergraph: () => supergraph.reload(),
       close: () => lifecycle.close(),
+      async shutdown() {
+        draining.begin();
+        if (config.shutdownDelayMs > 0) {
+          logger.info({ delayMs: config.shutdownDelayMs }, 'draining: /ready answers 503 before the gateway stops accepting');
+          await new Promise((resolve) => setTimeout(resolve, config.shutdownDelayMs));
+        }
+        await lifecycle.close();
+      },
     };
   } catch (err) {
     await lifecycle.close();

@@ -41,7 +41,7 @@ export async function runGatewayProcesses(options: GatewayProcessesOptions): Pro
     // Read at every full collection, so setting it now, before the heap has grown, is early enough.
     if (options.heapGrowthPercent > 0) v8.setFlagsFromString(`--heap-growing-percent=${options.heapGrowthPercent}`);
     const gateway = await options.start();
-    closeOnSignals(gateway.close, logger);
+    closeOnSignals(gateway.shutdown, logger);
     const info = { url: gateway.url, graphqlUrl: gateway.graphqlUrl, subgraphs: gateway.subgraphs.map((s) => s.name) };
     if (cluster.isWorker) process.send?.({ type: 'gateway-ready', ...info } satisfies ReadyMessage);
     else options.onReady?.(info);

@@ -9,17 +9,46 @@ import express, { type Express, type NextFunction, type Request, type Response }
 import { AppError } from './errors.js';
 import type { Logger } from './logger.js';
 
+/**
+ * Whether a service has begun to shut down. Once begun, /ready answers 503 (load balancers and
+ * Kubernetes take the instance out) and every response says `Connection: close`, so keep-alive
+ * clients open their next connection elsewhere; requests are still served.
+ */
+export class Draining {
+  private begun = false;
+  get active(): boolean {
+    return this.begun;
+  }
+  begin(): void {
+    this.begun = true;
+  }
+}
+
 export interface RunningServer {
   server: Server;
   port: number;
   /** Base URL, e.g. http://127.0.0.1:4001 */
   url: string;
+  /** Begins draining (see Draining), stops accepting, waits for requests in flight (at most drainMs), closes. */
   close(): Promise<void>;
 }
 
-/** `app`: an express app, or any request listener (the proxy's own /v1 handler in front of one). */
-export async function listen(app: Express | RequestListener, port: number, host = '0.0.0.0', drainMs = 5_000): Promise<RunningServer> {
-  const server = createServer(app as RequestListener);
+/**
+ * `app`: an express app, or any request listener (the proxy's own /v1 handler in front of one).
+ * `draining`: the service's drain state, shared with its healthRoutes(); close() begins it.
+ */
+export async function listen(
+  app: Express | RequestListener,
+  port: number,
+  host = '0.0.0.0',
+  drainMs = 5_000,
+  draining: Draining = new Draining(),
+): Promise<RunningServer> {
+  const handle = app as RequestListener;
+  const server = createServer((req, res) => {
+    if (draining.active) res.setHeader('Connection', 'close');
+    handle(req, res);
+  });
   server.listen(port, host);
   await once(server, 'listening');
   // Node's default keep-alive timeout (5 s) races with client pools that keep sockets for 4 s+; stay above them.
@@ -33,6 +62,7 @@ export async function listen(app: Express | RequestListener, port: number, host 
     port: actual,
     url: `http://${shownHost}:${actual}`,
     close() {
+      draining.begin();
       closing ??= new Promise<void>((resolve) => {
         const force = setTimeout(() => server.closeAllConnections(), drainMs);
         force.unref();
@@ -106,15 +136,20 @@ export type ReadinessChecks = Record<string, () => Promise<void>>;
 
 /**
  * /health answers while the process is up; /ready runs the service's own checks (database reachable,
- * dependencies up) and answers 503 with the failing ones. `checks` may be a function, read at each
- * /ready, for a service whose dependencies change while it runs.
+ * dependencies up) and answers 503 with the failing ones, or 503 `draining` once the service shuts
+ * down. `checks` may be a function, read at each /ready, for a service whose dependencies change
+ * while it runs.
  */
-export function healthRoutes(checks: ReadinessChecks | (() => ReadinessChecks) = {}) {
+export function healthRoutes(checks: ReadinessChecks | (() => ReadinessChecks) = {}, draining?: Draining) {
   const router = express.Router();
   router.get('/health', (_req, res) => {
     res.json({ status: 'ok' });
   });
   router.get('/ready', async (_req, res) => {
+    if (draining?.active) {
+      res.status(503).json({ status: 'draining', checks: {} });
+      return;
+    }
     const results: Record<string, string> = {};
     let ok = true;
     const current = typeof checks === 'function' ? checks() : checks;

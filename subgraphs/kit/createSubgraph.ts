@@ -15,7 +15,7 @@ import { Kind, parse, type DocumentNode, type GraphQLFormattedError } from 'grap
 import { unwrapResolverError } from '@apollo/server/errors';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { AppError, isErrorCode } from '../../lib/errors.js';
-import { errorHandler, healthRoutes, jsonBody, listen, notFoundHandler } from '../../lib/httpServer.js';
+import { Draining, errorHandler, healthRoutes, jsonBody, listen, notFoundHandler } from '../../lib/httpServer.js';
 import type { Identity } from '../../lib/identity.js';
 import { verifyIdentityHeaders } from '../../lib/signedIdentity.js';
 import { Lifecycle } from '../../lib/lifecycle.js';
@@ -142,6 +142,8 @@ export async function startSubgraph<
       };
     };
     const server = new ApolloServer<SubgraphContext<Loaders, Services>>({
+      // Our SIGTERM handler drains and tears down in order; Apollo's own would stop and kill the process first.
+      stopOnTerminationSignals: false,
       schema,
       introspection: true,
       includeStacktraceInErrorResponses: !config.production,
@@ -155,13 +157,17 @@ export async function startSubgraph<
     const app = express();
     app.disable('x-powered-by');
     app.use(requestLogging(logger));
+    const draining = new Draining();
     app.use(
-      healthRoutes({
-        database: async () => {
-          await db.read('SELECT 1');
+      healthRoutes(
+        {
+          database: async () => {
+            await db.read('SELECT 1');
+          },
+          ...definition.readiness?.(deps),
         },
-        ...definition.readiness?.(deps),
-      }),
+        draining,
+      ),
     );
     // Public REST (the gateway's /api routes) takes the caller's identity from the gateway like /graphql.
     app.use('/api', requireGatewaySignature(config, logger, 'rest'));
@@ -186,7 +192,7 @@ export async function startSubgraph<
       const stop = await definition.background(deps);
       lifecycle.add('background work', stop);
     }
-    const http = await listen(app, config.port, config.host);
+    const http = await listen(app, config.port, config.host, undefined, draining);
     lifecycle.add('http server', () => http.close());
     // Registered after the HTTP server, so closed before it: open sockets would hold its close.
     const subscriptions = hasSubscriptions(schema)
