@@ -48,6 +48,8 @@ export interface DbProxyConfig {
   bodyLimit: string;
   /** @default 'info' */
   logLevel: string;
+  /** OTLP/HTTP collector for traces (OTEL_EXPORTER_OTLP_ENDPOINT); tracing is off without one. */
+  otlpEndpoint?: string;
 }
 
 /**
@@ -140,6 +142,7 @@ const schema = z
       .regex(BYTE_SIZE_PATTERN, 'must be a size such as 2mb, 512kb or 1048576')
       .default('2mb'),
     LOG_LEVEL: env.logLevel(),
+    OTEL_EXPORTER_OTLP_ENDPOINT: env.otlpEndpoint(),
     NODE_ENV: z.string().default('development'),
   })
   .superRefine((value, ctx) => {
@@ -174,5 +177,6 @@ export function loadDbProxyConfig(source: Record<string, string | undefined> = p
     maxStatements: values.DB_MAX_STATEMENTS,
     bodyLimit: values.DB_PROXY_BODY_LIMIT,
     logLevel: values.LOG_LEVEL,
+    otlpEndpoint: values.OTEL_EXPORTER_OTLP_ENDPOINT,
   });
 }

@@ -3,6 +3,7 @@
  * (one statement per entry, parameter count, statement policy), then runs them on one connection,
  * keeping the whole response within the row and byte limits.
  */
+import type { Tracing } from '../lib/tracing.js';
 import type { BatchItemResult, IsolationLevel, QueryResult, SqlParam } from '../lib/dbProtocol.js';
 import { AppError } from '../lib/errors.js';
 import { StalePreparedStatementError, type DbConnection, type RawResult, type ServiceDatabase } from './drivers/driver.js';
@@ -179,6 +180,8 @@ export class StatementExecutor {
   constructor(
     private readonly database: ServiceDatabase,
     private readonly limits: ExecutionLimits,
+    /** When set, every statement is a span (its SQL text, never its parameters) under the active one. */
+    private readonly tracing?: Tracing,
   ) {}
 
   private errorContext(statementIndex?: number) {
@@ -298,7 +301,25 @@ export class StatementExecutor {
     }
   }
 
-  private async run(
+  private run(
+    connection: DbConnection,
+    statement: PreparedStatement,
+    budget: ResponseBudget,
+    prepare: boolean,
+  ): Promise<QueryResult> {
+    if (!this.tracing) return this.runUntraced(connection, statement, budget, prepare);
+    return this.tracing.inSpan(
+      'db.statement',
+      { 'db.system.name': 'postgresql', 'db.namespace': this.database.databaseName, 'db.query.text': statement.sql },
+      async (span) => {
+        const result = await this.runUntraced(connection, statement, budget, prepare);
+        span.setAttribute('db.response.returned_rows', result.rowCount ?? 0);
+        return result;
+      },
+    );
+  }
+
+  private async runUntraced(
     connection: DbConnection,
     statement: PreparedStatement,
     budget: ResponseBudget,

@@ -16,12 +16,17 @@ import { createPgliteDriver } from './drivers/pgliteDriver.js';
 import { StatementExecutor, type ExecutionLimits } from './executor.js';
 import { RequestStats, type DbProxyStats } from './stats.js';
 import { createV1Handler } from './v1Handler.js';
+import { createDbProxyMetrics, type DbProxyMetrics } from './metrics.js';
+import { httpMetrics, METRICS_PATH } from '../lib/metrics.js';
+import { createTracing, serverSpans, type Tracing } from '../lib/tracing.js';
 
 export type { DbProxyStats, ServiceStats } from './stats.js';
 
 export interface StartDbProxyOptions {
   /** @default a pino logger named db-proxy at config.logLevel */
   logger?: Logger;
+  /** The proxy's tracing (tests: one with an in-memory exporter). @default from OTEL_EXPORTER_OTLP_ENDPOINT, else off */
+  tracing?: Tracing;
 }
 
 export interface RunningDbProxy {
@@ -48,6 +53,9 @@ export interface RunningDbProxy {
 export async function startDbProxy(config: DbProxyConfig, options: StartDbProxyOptions = {}): Promise<RunningDbProxy> {
   const logger = options.logger ?? createLogger('db-proxy', config.logLevel);
   const lifecycle = new Lifecycle(logger);
+  const tracing = options.tracing ?? createTracing({ service: 'db-proxy', otlpEndpoint: config.otlpEndpoint });
+  if (tracing && !options.tracing) lifecycle.add('tracing', () => tracing.shutdown());
+  const metrics = createDbProxyMetrics();
   const services = Object.keys(config.credentials);
   const driver: DatabaseDriver = config.databaseUrl
     ? createPgDriver({
@@ -75,7 +83,8 @@ export async function startDbProxy(config: DbProxyConfig, options: StartDbProxyO
   };
   const register = (db: ServiceDatabase) => {
     opened.push(db);
-    executors.set(db.service, new StatementExecutor(db, limits));
+    executors.set(db.service, new StatementExecutor(db, limits, tracing));
+    metrics.watchPool(db.service, db.pool);
     readiness[db.service] = () => db.ping();
     databaseNames[db.service] = db.databaseName;
   };
@@ -99,7 +108,7 @@ export async function startDbProxy(config: DbProxyConfig, options: StartDbProxyO
 
     const stats = new RequestStats(services);
     const draining = new Draining();
-    const listener = createRequestListener(config, { serviceOf, executors, readiness }, stats, logger, draining);
+    const listener = createRequestListener(config, { serviceOf, executors, readiness }, stats, logger, draining, { metrics, tracing });
     // A statement in flight when the proxy shuts down may run its whole timeout: the drain waits that long.
     const server = await listen(listener, config.port, config.host, config.statementTimeoutMs + 1_000, draining);
     lifecycle.add('http server', () => server.close());
@@ -172,7 +181,9 @@ function createRequestListener(
   stats: RequestStats,
   logger: Logger,
   draining: Draining,
+  observability: { metrics: DbProxyMetrics; tracing?: Tracing },
 ): RequestListener {
+  const { metrics, tracing } = observability;
   const v1 = createV1Handler({
     serviceOf: served.serviceOf,
     executors: served.executors,
@@ -180,10 +191,15 @@ function createRequestListener(
     logger,
     bodyLimit: config.bodyLimit,
     maxStatements: config.maxStatements,
+    metrics,
+    tracing,
   });
   const app = express();
   app.disable('x-powered-by');
   app.use(requestLogging(logger));
+  if (tracing) app.use(serverSpans(tracing));
+  app.use(httpMetrics(metrics));
+  app.get(METRICS_PATH, metrics.handler);
   app.use(healthRoutes(served.readiness, draining));
   app.use(notFoundHandler());
   app.use(errorHandler(logger));

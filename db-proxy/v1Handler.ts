@@ -22,6 +22,10 @@ import { REQUEST_ID_HEADER, requestIdOf, type Logger } from '../lib/logger.js';
 import type { CredentialCheck } from './auth.js';
 import { StatementPreparer, type StatementExecutor } from './executor.js';
 import { ENDPOINTS, type Endpoint, type RequestStats } from './stats.js';
+import type { DbProxyMetrics } from './metrics.js';
+import { boundedMethod, statusClass } from '../lib/metrics.js';
+import { markError, SpanKind, traceIdOf, type Span, type Tracing } from '../lib/tracing.js';
+import { context, trace } from '@opentelemetry/api';
 
 export interface V1HandlerOptions {
   serviceOf: CredentialCheck;
@@ -32,6 +36,10 @@ export interface V1HandlerOptions {
   /** Largest accepted body, in express/bytes notation ('2mb'). */
   bodyLimit: string;
   maxStatements: number;
+  /** Statement latency and errors by caller, and the HTTP histogram for /v1. */
+  metrics?: DbProxyMetrics;
+  /** When set, every request is a SERVER span, a child of the caller's `traceparent`. */
+  tracing?: Tracing;
 }
 
 export interface V1Handler {
@@ -43,7 +51,7 @@ export interface V1Handler {
 type Run = (service: string, executor: StatementExecutor, body: unknown, accepted: (count: number) => void) => Promise<unknown>;
 
 export function createV1Handler(options: V1HandlerOptions): V1Handler {
-  const { serviceOf, executors, stats, logger, maxStatements } = options;
+  const { serviceOf, executors, stats, logger, maxStatements, metrics, tracing } = options;
   const limit = byteSize(options.bodyLimit);
   const preparer = new StatementPreparer();
   const prepareStatement = preparer.prepare.bind(preparer);
@@ -106,6 +114,7 @@ export function createV1Handler(options: V1HandlerOptions): V1Handler {
     stats.request(service, counted);
     const body = await readBody(req, res);
     const route = req.method === 'POST' ? routeOf(sub) : undefined;
+    log.endpoint = route;
     if (!route) throw new AppError('NOT_FOUND', `No route for ${req.method} ${path}`);
     const result = await routes[route](service, executors.get(service)!, body, (count) => {
       log.statements = count;
@@ -133,8 +142,16 @@ export function createV1Handler(options: V1HandlerOptions): V1Handler {
       const query = url.indexOf('?');
       const path = query < 0 ? url : url.slice(0, query);
       const log: LogFields = {};
+      let span: Span | undefined;
       res.on('finish', () => {
         const ms = Number(process.hrtime.bigint() - started) / 1e6;
+        if (metrics) observe(metrics, req.method ?? 'GET', res.statusCode, log, ms / 1e3);
+        if (span) {
+          span.updateName(`${req.method} ${log.endpoint ? `/v1/${log.endpoint}` : '/v1'}`);
+          span.setAttribute('http.response.status_code', res.statusCode);
+          if (log.caller) span.setAttribute('db.proxy.caller', log.caller);
+          span.end();
+        }
         // The same line as lib/logger.ts requestLogging() writes for every other route.
         logger.info(
           {
@@ -145,11 +162,23 @@ export function createV1Handler(options: V1HandlerOptions): V1Handler {
             ms: Math.round(ms * 10) / 10,
             caller: log.caller,
             statements: log.statements,
+            traceId: span ? span.spanContext().traceId : traceIdOf(req.headers),
           },
           'request',
         );
       });
-      serve(req, res, path, log).catch((err: unknown) => sendError(res, err, requestId, path));
+      const fail = (err: unknown) => {
+        log.errorCode = toAppError(err).code;
+        if (span) markError(span, err);
+        sendError(res, err, requestId, path);
+      };
+      if (!tracing) {
+        serve(req, res, path, log).catch(fail);
+        return;
+      }
+      const parent = tracing.extract(req.headers);
+      span = tracing.startSpan(`${req.method} /v1`, { 'http.request.method': req.method }, parent, SpanKind.SERVER);
+      context.with(trace.setSpan(parent, span), () => serve(req, res, path, log).catch(fail));
     },
   };
 
@@ -171,6 +200,19 @@ export function createV1Handler(options: V1HandlerOptions): V1Handler {
 interface LogFields {
   caller?: string;
   statements?: number;
+  endpoint?: Endpoint;
+  /** The AppError code of a failed request. */
+  errorCode?: string;
+}
+
+/** A finished /v1 request into the HTTP histogram and, once the caller is known, the statement metrics. */
+function observe(metrics: DbProxyMetrics, method: string, status: number, log: LogFields, seconds: number): void {
+  const route = log.endpoint ? `/v1/${log.endpoint}` : '/v1';
+  metrics.httpRequests.observe({ method: boundedMethod(method), route, status: statusClass(status) }, seconds);
+  if (!log.caller || !log.endpoint) return;
+  const outcome = status < 400 ? 'success' : 'error';
+  metrics.statements.observe({ caller: log.caller, endpoint: log.endpoint, outcome }, seconds);
+  if (outcome === 'error') metrics.statementErrors.inc({ caller: log.caller, endpoint: log.endpoint, code: log.errorCode ?? 'UNKNOWN' });
 }
 
 /** The endpoint a path under /v1 routes to: case-insensitive, one trailing slash allowed (express's defaults). */

@@ -134,6 +134,10 @@ export interface GatewayConfig {
   apolloTelemetry: boolean;
   production: boolean;
   logLevel: string;
+  /** OTLP/HTTP collector for traces (OTEL_EXPORTER_OTLP_ENDPOINT); tracing is off without one. */
+  otlpEndpoint?: string;
+  /** Distinct GraphQL operation names labelled as they are in metrics; later ones count as `other`. @default 100 */
+  metricsMaxOperations: number;
 }
 
 const BYTES_PATTERN = /^\d+(\.\d+)?\s*(b|kb|mb|gb)?$/i;
@@ -288,6 +292,8 @@ const gatewayEnvSchema = z.object({
   APOLLO_TELEMETRY: env.bool(false),
   NODE_ENV: z.string().default('development'),
   LOG_LEVEL: env.logLevel(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: env.otlpEndpoint(),
+  GATEWAY_METRICS_MAX_OPERATIONS: env.positiveInt(100),
 });
 
 /** The environment variables the gateway reads. */
@@ -410,6 +416,8 @@ export function loadGatewayConfig(
     apolloTelemetry: values.APOLLO_TELEMETRY,
     production,
     logLevel: values.LOG_LEVEL,
+    otlpEndpoint: values.OTEL_EXPORTER_OTLP_ENDPOINT,
+    metricsMaxOperations: values.GATEWAY_METRICS_MAX_OPERATIONS,
   });
 }
 

@@ -4,6 +4,7 @@
  * request id and the caller's identity.
  */
 import type { Request } from 'express';
+import type { Context } from '@opentelemetry/api';
 import type { Identity } from '../lib/identity.js';
 import { requestIdOf } from '../lib/logger.js';
 
@@ -18,6 +19,8 @@ export interface GatewayContext {
   /** The request id logged by every service this request reaches (x-request-id). */
   requestId: string;
   identity: Identity;
+  /** The request's server span, parent of its parse, validate, plan and subgraph fetch spans; only when tracing. */
+  traceContext?: Context;
 }
 
 /** The parts of the context features provide; the request id comes from the logging middleware. */
@@ -26,8 +29,9 @@ export interface ContextContributors {
 }
 
 export function contextBuilder(contributors: ContextContributors): (req: Request) => GatewayContext {
-  return (req) => ({
-    requestId: req.requestId ?? requestIdOf(req),
-    ...contributors.identity(req),
-  });
+  return (req) => {
+    const context: GatewayContext = { requestId: req.requestId ?? requestIdOf(req), ...contributors.identity(req) };
+    if (req.traceContext) context.traceContext = req.traceContext;
+    return context;
+  };
 }

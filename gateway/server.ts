@@ -17,6 +17,9 @@ import { contextBuilder, type GatewayContext } from './context.js';
 import type { GatewayFeature } from './features/feature.js';
 import { attachUpgrades } from './upgrades.js';
 import { createGatewayMetrics, METRICS_PATH } from './metrics.js';
+import { httpMetrics } from '../lib/metrics.js';
+import { createTracing, serverSpans, type Tracing } from '../lib/tracing.js';
+import { useObservability } from './features/observability/useObservability.js';
 import { useWebSocketApi } from './features/websocketApi/useWebSocketApi.js';
 import { useGraphiQL } from './features/graphiql/useGraphiQL.js';
 import { useCors } from './features/cors/useCors.js';
@@ -56,6 +59,8 @@ export interface StartGatewayOptions {
   supergraphSdl?: string;
   /** Replaces the keep-alive fetcher used for subgraph calls (tests, benchmarks). */
   fetcher?: Fetcher;
+  /** This gateway's tracing (tests: one with an in-memory exporter). @default from OTEL_EXPORTER_OTLP_ENDPOINT, else off */
+  tracing?: Tracing;
 }
 
 export interface RunningGateway {
@@ -86,6 +91,10 @@ export const API_PATH = '/api';
 export async function startGateway(config: GatewayConfig, options: StartGatewayOptions = {}): Promise<RunningGateway> {
   const logger = options.logger ?? createLogger('gateway', config.logLevel);
   const lifecycle = new Lifecycle(logger);
+  // Undefined when off: then no span, context or traceparent work is done anywhere on the request path.
+  const tracing = options.tracing ?? createTracing({ service: 'gateway', otlpEndpoint: config.otlpEndpoint });
+  if (tracing && !options.tracing) lifecycle.add('tracing', () => tracing.shutdown());
+  const metrics = createGatewayMetrics({ maxOperationNames: config.metricsMaxOperations });
   try {
     // The supergraph and its hot reload (gateway/federation/supergraph).
     const supergraph = await loadSupergraphSource(config, { logger, supergraphSdl: options.supergraphSdl });
@@ -117,6 +126,8 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
           logger,
           identitySigningSecret: config.authentication.identitySigningSecret,
           headerRules: subgraphHeaderRules(config.headerRules ?? NO_HEADER_RULES, name),
+          metrics,
+          tracing,
         });
         dataSources.set(name, dataSource);
         return dataSource;
@@ -130,6 +141,8 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
             subgraph: (name) => dataSources.get(name),
             planCacheSize: config.queryPlanCacheSize,
             batching: config.subgraphBatching,
+            onPlanCache: (hit) => metrics.queryPlanCache.inc({ result: hit ? 'hit' : 'miss' }),
+            tracing,
           })
         : apolloGateway;
 
@@ -164,10 +177,10 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
             logger,
           }),
           defaultMaxAge: config.responseCacheDefaultMaxAge,
+          onLookup: (hit) => metrics.responseCache.inc({ result: hit ? 'hit' : 'miss' }),
           logger,
         })
       : undefined;
-    const metrics = createGatewayMetrics();
     // The routing URL in the supergraph served now (after SUBGRAPH_URLS), so REST and WebSocket routes follow hot reloads.
     const routingUrlOf = (service: string) =>
       supergraph.current().subgraphs.find((s) => s.name === service)?.url ?? config.subgraphUrls[service];
@@ -212,10 +225,11 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
         })
       : undefined;
     const features: GatewayFeature[] = [
+      useObservability({ metrics, tracing }),
       useCors({ origins: config.corsOrigins, credentials: config.corsCredentials, maxAgeSeconds: 600 }),
       identity,
       // After authentication: limits are counted per API key, user or client address.
-      ...(config.rateLimit.enabled ? [useRateLimit(config.rateLimit, { logger, redis })] : []),
+      ...(config.rateLimit.enabled ? [useRateLimit(config.rateLimit, { logger, redis, onRejected: () => metrics.rateLimitRejections.inc() })] : []),
       operationLimits,
       // Before the response cache: a filtered operation gets its own queryHash, so its own cache entry.
       authorization,
@@ -289,6 +303,8 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
     // Whether req.ip (the per-address rate-limit key) may come from X-Forwarded-For (GATEWAY_TRUST_PROXY).
     app.set('trust proxy', config.trustProxy);
     app.use(requestLogging(logger));
+    if (tracing) app.use(serverSpans(tracing));
+    app.use(httpMetrics(metrics));
     app.get(METRICS_PATH, metrics.handler);
     const draining = new Draining();
     app.use(

@@ -35,6 +35,12 @@ export const env = {
   positiveInt: (fallback: number) => z.coerce.number().int().positive().default(fallback),
   host: (fallback = '0.0.0.0') => z.string().min(1).default(fallback),
   url: () => z.string().url(),
+  /** OTEL_EXPORTER_OTLP_ENDPOINT: an http(s) URL, or unset (tracing off). */
+  otlpEndpoint: () =>
+    z
+      .string()
+      .regex(/^https?:\/\/\S+$/, 'must be an http:// or https:// URL (the OTLP/HTTP collector, e.g. http://127.0.0.1:4318)')
+      .optional(),
   logLevel: () => z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   bool: (fallback: boolean) =>
     z

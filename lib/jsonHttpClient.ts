@@ -7,6 +7,8 @@ import { EventEmitter } from 'node:events';
 import { Pool, type Dispatcher } from 'undici';
 import { AppError, appErrorFromBody } from './errors.js';
 import { REQUEST_ID_HEADER } from './logger.js';
+import { markError, SpanKind, type Tracing } from './tracing.js';
+import { context, trace } from '@opentelemetry/api';
 
 export interface JsonHttpClientOptions {
   /** Origin and optional path prefix, e.g. http://127.0.0.1:4010 */
@@ -23,6 +25,8 @@ export interface JsonHttpClientOptions {
   connections?: number;
   /** Replaces the keep-alive pool, e.g. to count or fail calls in tests. */
   dispatcher?: Dispatcher;
+  /** When set, every call is a CLIENT span (retries included) under the active one and carries `traceparent`. */
+  tracing?: Tracing;
 }
 
 export interface CallOptions {
@@ -52,8 +56,8 @@ export function createJsonHttpClient(options: JsonHttpClientOptions): JsonHttpCl
   const timeoutMs = options.timeoutMs ?? 10_000;
   const maxAttempts = options.maxAttempts ?? 3;
 
-  async function once<T>(method: 'GET' | 'POST', path: string, body: unknown, call: CallOptions): Promise<T> {
-    const headers: Record<string, string> = { accept: 'application/json', ...options.headers, ...call.headers };
+  async function once<T>(method: 'GET' | 'POST', path: string, body: unknown, call: CallOptions, trace?: Record<string, string>): Promise<T> {
+    const headers: Record<string, string> = { accept: 'application/json', ...options.headers, ...call.headers, ...trace };
     if (call.requestId) headers[REQUEST_ID_HEADER] = call.requestId;
     let payload: string | undefined;
     if (body !== undefined) {
@@ -104,11 +108,11 @@ export function createJsonHttpClient(options: JsonHttpClientOptions): JsonHttpCl
     return parsed as T;
   }
 
-  async function call<T>(method: 'GET' | 'POST', path: string, body: unknown, call: CallOptions = {}): Promise<T> {
+  async function call<T>(method: 'GET' | 'POST', path: string, body: unknown, call: CallOptions = {}, traceHeaders?: Record<string, string>): Promise<T> {
     const attempts = call.retry ? maxAttempts : 1;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await once<T>(method, path, body, call);
+        return await once<T>(method, path, body, call, traceHeaders);
       } catch (err) {
         if (attempt >= attempts || !isTransient(err)) throw err;
         // Exponential backoff with full jitter, so retrying callers do not stampede a recovering service.
@@ -118,9 +122,29 @@ export function createJsonHttpClient(options: JsonHttpClientOptions): JsonHttpCl
     }
   }
 
+  const tracing = options.tracing;
+  async function traced<T>(method: 'GET' | 'POST', path: string, body: unknown, opts: CallOptions | undefined): Promise<T> {
+    const span = tracing!.startSpan(
+      `${options.target} ${method} ${path}`,
+      { 'http.request.method': method, 'server.address': base.hostname, 'peer.service': options.target },
+      undefined,
+      SpanKind.CLIENT,
+    );
+    const headers: Record<string, string> = {};
+    tracing!.inject(headers, trace.setSpan(context.active(), span));
+    try {
+      return await call<T>(method, path, body, opts, headers);
+    } catch (err) {
+      markError(span, err);
+      throw err;
+    } finally {
+      span.end();
+    }
+  }
+
   return {
-    post: (path, body, opts) => call('POST', path, body, opts),
-    get: (path, opts) => call('GET', path, undefined, opts),
+    post: tracing ? (path, body, opts) => traced('POST', path, body, opts) : (path, body, opts) => call('POST', path, body, opts),
+    get: tracing ? (path, opts) => traced('GET', path, undefined, opts) : (path, opts) => call('GET', path, undefined, opts),
     async close() {
       if (ownsDispatcher) await dispatcher.close();
     },

@@ -1,17 +1,42 @@
 /**
  * JSON logging: one pino logger per service and one log line per HTTP request, with the request id
- * that travels between services in `x-request-id`.
+ * that travels between services in `x-request-id` and the trace id of `traceparent`.
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 import { pino, type Logger } from 'pino';
+import { requestTraceId } from './tracing.js';
 
 export type { Logger };
 
-export function createLogger(service: string, level: string = 'info'): Logger {
-  return pino({ level, base: { service }, timestamp: pino.stdTimeFunctions.isoTime });
+export function createLogger(service: string, level: string = 'info', destination?: pino.DestinationStream): Logger {
+  return pino({ level, base: { service }, timestamp: pino.stdTimeFunctions.isoTime, redact: REDACTED_FIELDS }, destination);
 }
+
+/**
+ * Fields no log line may show, wherever a caller puts them (a logged request's headers, an error's
+ * config): credentials, tokens, signatures and statement parameters. The request line itself never
+ * carries them; this is the net below it.
+ */
+export const REDACTED_FIELDS = {
+  paths: [
+    'authorization',
+    'headers.authorization',
+    'headers.cookie',
+    'headers["x-api-key"]',
+    '*.headers.authorization',
+    '*.headers.cookie',
+    '*.headers["x-api-key"]',
+    'params',
+    '*.params',
+    'password',
+    '*.password',
+    'credential',
+    'databaseUrl',
+  ],
+  censor: '[redacted]',
+};
 
 export const REQUEST_ID_HEADER = 'x-request-id';
 
@@ -52,6 +77,7 @@ export function requestLogging(logger: Logger, options: RequestLoggingOptions = 
         path: req.originalUrl.split('?')[0],
         status: res.statusCode,
         ms: Math.round(ms * 10) / 10,
+        traceId: requestTraceId(req),
         ...options.fields?.(req, res),
       };
       if (health) logger.debug(line, 'request');

@@ -9,6 +9,8 @@
  * running proxy, and the gateway, which watches the same file, re-composes and serves its fields.
  */
 import { watch, type FSWatcher } from 'node:fs';
+import type { Logger } from '../lib/logger.js';
+import type { Tracing } from '../lib/tracing.js';
 import path from 'node:path';
 import { ConfigError } from '../lib/config.js';
 import { loadDbProxyConfig, type DbProxyConfig } from '../db-proxy/config.js';
@@ -36,6 +38,13 @@ export interface StartPlatformOptions {
    * @default the gateway's hot reload setting (SUPERGRAPH_WATCH: on unless NODE_ENV=production)
    */
   watchSupergraph?: boolean;
+  /**
+   * Each service's tracing, by service name (gateway, db-proxy, products, ...), e.g. tests' in-memory
+   * exporters. @default each service's own from OTEL_EXPORTER_OTLP_ENDPOINT, else off
+   */
+  tracing?: (service: string) => Tracing | undefined;
+  /** Each service's logger, by service name. @default each service's own pino logger on stdout */
+  logger?: (service: string) => Logger;
 }
 
 export interface RunningPlatform {
@@ -122,7 +131,10 @@ export async function startPlatform(options: StartPlatformOptions = {}): Promise
   };
   /** Starts one subgraph with the environment as it is now (proxy and dependency URLs filled in). */
   const startSubgraphService = async (service: SubgraphService, config = service.loadConfig(env)) => {
-    const subgraph = await service.start(config);
+    const subgraph = await service.start(config, {
+      tracing: options.tracing?.(service.name),
+      logger: options.logger?.(service.name),
+    });
     started.push(subgraph);
     running.set(service.name, subgraph);
     env[`${envPrefix(service.name)}_URL`] = subgraph.url;
@@ -131,13 +143,14 @@ export async function startPlatform(options: StartPlatformOptions = {}): Promise
 
   let dbProxy: RunningDbProxy;
   let gateway: RunningGateway;
+  const proxyOptions = { tracing: options.tracing?.('db-proxy'), logger: options.logger?.('db-proxy') };
   try {
     step(
       configs.dbProxy.databaseUrl
         ? 'starting the connection proxy on PostgreSQL'
         : `starting the connection proxy on embedded PGlite (data in ${configs.dbProxy.pgliteDataDir})`,
     );
-    const proxyStarting = startDbProxy(configs.dbProxy);
+    const proxyStarting = startDbProxy(configs.dbProxy, proxyOptions);
     // The gateway's modules (@apollo/gateway, composition, the query planner) are the largest part of
     // start-up's module loading: load them while the databases open in their own threads.
     const gatewayModule = import('../gateway/server.js');
@@ -160,7 +173,10 @@ export async function startPlatform(options: StartPlatformOptions = {}): Promise
     env.SUBGRAPH_URLS = [...running].map(([name, subgraph]) => `${name}=${subgraph.graphqlUrl}`).join(',');
     step('starting the gateway');
     const { startGateway } = await gatewayModule;
-    gateway = await startGateway(loadGatewayConfig(env));
+    gateway = await startGateway(loadGatewayConfig(env), {
+      tracing: options.tracing?.('gateway'),
+      logger: options.logger?.('gateway'),
+    });
     started.push(gateway);
   } catch (err) {
     await closeAll();
@@ -244,7 +260,7 @@ export async function startPlatform(options: StartPlatformOptions = {}): Promise
     startNewSubgraphs,
     async restartDbProxy() {
       await dbProxy.close();
-      dbProxy = await startDbProxy({ ...configs.dbProxy, port: dbProxy.port, credentials: { ...credentials } });
+      dbProxy = await startDbProxy({ ...configs.dbProxy, port: dbProxy.port, credentials: { ...credentials } }, proxyOptions);
     },
     async close() {
       closing = true;

@@ -52,10 +52,20 @@ export class StalePreparedStatementError extends Error {
   }
 }
 
+/** A database's connection pool as metrics read it (db-proxy/metrics.ts). */
+export interface PoolState {
+  /** Connections it may hold at most. */
+  readonly size: number;
+  readonly inUse: number;
+  /** Requests waiting for a connection. */
+  readonly queued: number;
+}
+
 export interface ServiceDatabase {
   readonly service: string;
   /** The PostgreSQL database name, or the PGlite directory. */
   readonly databaseName: string;
+  readonly pool: PoolState;
   /**
    * Runs `fn` with a connection of its own, waiting at most the pool wait for one (then 503
    * POOL_EXHAUSTED). A connection that broke on the way is discarded, not returned to the pool.

@@ -209,6 +209,7 @@ export function createPgDriver(options: PgDriverOptions): DatabaseDriver {
       return {
         service,
         databaseName,
+        pool: gate,
         withConnection,
         async ping() {
           await withConnection((c) => c.query('SELECT 1', [], { maxRows: 1, maxBytes: 64 }));

@@ -201,6 +201,7 @@ export function createPgliteDriver(options: PgliteDriverOptions): DatabaseDriver
       return {
         service,
         databaseName: service,
+        pool: gate,
         withConnection,
         async ping() {
           await withConnection((c) => c.query('SELECT 1', [], { maxRows: 1, maxBytes: 64 }));

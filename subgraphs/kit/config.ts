@@ -21,6 +21,8 @@ export interface SubgraphBaseConfig {
   identityMaxAgeMs: number;
   logLevel: string;
   production: boolean;
+  /** OTLP/HTTP collector for traces (OTEL_EXPORTER_OTLP_ENDPOINT); tracing is off without one. */
+  otlpEndpoint?: string;
 }
 
 export function envPrefix(service: string): string {
@@ -43,6 +45,7 @@ export function subgraphEnvSchema<E extends z.ZodRawShape>(service: string, defa
       IDENTITY_SIGNING_SECRET: z.string().min(16, 'must be at least 16 characters').default(devSecret('identity-signing')),
       IDENTITY_MAX_AGE_MS: env.positiveInt(60_000),
       LOG_LEVEL: env.logLevel(),
+      OTEL_EXPORTER_OTLP_ENDPOINT: env.otlpEndpoint(),
       NODE_ENV: z.string().default('development'),
       ...extra,
     })
@@ -69,5 +72,6 @@ export function toBaseConfig(service: string, values: Record<string, unknown>): 
     identityMaxAgeMs: values.IDENTITY_MAX_AGE_MS as number,
     logLevel: values.LOG_LEVEL as string,
     production: values.NODE_ENV === 'production',
+    otlpEndpoint: values.OTEL_EXPORTER_OTLP_ENDPOINT as string | undefined,
   };
 }

@@ -25,6 +25,9 @@ import { createDbClient, type Db, type DbClient } from './dbClient.js';
 import { migrate, type Migration } from './migrate.js';
 import { attachSubgraphSubscriptions, hasSubscriptions, type SubgraphSubscriptions } from './subscriptions.js';
 import type { Dispatcher } from 'undici';
+import { createServiceMetrics, httpMetrics, METRICS_PATH } from '../../lib/metrics.js';
+import { createTracing, markError, serverSpans, type Tracing } from '../../lib/tracing.js';
+import { context, trace } from '@opentelemetry/api';
 
 export interface SubgraphContext<Loaders = unknown, Services = unknown> {
   requestId: string;
@@ -44,6 +47,8 @@ export interface SubgraphDeps<Config extends SubgraphBaseConfig = SubgraphBaseCo
   db: DbClient;
   logger: Logger;
   lifecycle: Lifecycle;
+  /** This service's tracing, for its clients of other services; undefined when tracing is off. */
+  tracing?: Tracing;
   /** What the definition's `services` built for this instance; undefined without it. */
   services: Services;
 }
@@ -79,6 +84,8 @@ export interface StartSubgraphOptions {
   dbDispatcher?: Dispatcher;
   /** How long to wait for the proxy to come up before giving up. @default 30000 */
   proxyWaitMs?: number;
+  /** This service's tracing (tests: one with an in-memory exporter). @default from OTEL_EXPORTER_OTLP_ENDPOINT, else off */
+  tracing?: Tracing;
 }
 
 export interface RunningSubgraph<Config extends SubgraphBaseConfig = SubgraphBaseConfig, Services = unknown> {
@@ -104,10 +111,14 @@ export async function startSubgraph<
 ): Promise<RunningSubgraph<Config, Services>> {
   const logger = options.logger ?? createLogger(definition.name, config.logLevel);
   const lifecycle = new Lifecycle(logger);
+  const tracing = options.tracing ?? createTracing({ service: definition.name, otlpEndpoint: config.otlpEndpoint });
+  if (tracing && !options.tracing) lifecycle.add('tracing', () => tracing.shutdown());
+  const metrics = createServiceMetrics(definition.name);
   const db = createDbClient({
     proxyUrl: config.dbProxyUrl,
     credential: config.dbCredential,
     dispatcher: options.dbDispatcher,
+    tracing,
   });
   lifecycle.add('db client', () => db.close());
 
@@ -115,7 +126,7 @@ export async function startSubgraph<
     await waitForDatabase(db, options.proxyWaitMs ?? 30_000, logger);
     if (definition.migrations?.length) await migrate(db, definition.migrations, logger);
 
-    const base = { config, db, logger, lifecycle };
+    const base = { config, db, logger, lifecycle, tracing };
     const services = (definition.services ? await definition.services(base) : undefined) as Services;
     // Registered before the servers and background work, so it is closed after them.
     for (const [name, value] of Object.entries(services ?? {})) {
@@ -149,7 +160,11 @@ export async function startSubgraph<
       includeStacktraceInErrorResponses: !config.production,
       formatError: (formatted, error) => maskError(formatted, error, logger),
       // Inline traces only feed Apollo's hosted studio, which this platform does not use.
-      plugins: [ApolloServerPluginInlineTraceDisabled(), logErrorsPlugin(logger)],
+      plugins: [
+        ApolloServerPluginInlineTraceDisabled(),
+        logErrorsPlugin(logger),
+        ...(tracing ? [operationSpansPlugin(tracing)] : []),
+      ],
     });
     await server.start();
     lifecycle.add('apollo server', () => server.stop());
@@ -157,6 +172,9 @@ export async function startSubgraph<
     const app = express();
     app.disable('x-powered-by');
     app.use(requestLogging(logger));
+    if (tracing) app.use(serverSpans(tracing));
+    app.use(httpMetrics(metrics));
+    app.get(METRICS_PATH, metrics.handler);
     const draining = new Draining();
     app.use(
       healthRoutes(
@@ -341,6 +359,41 @@ function logErrorsPlugin(logger: Logger): ApolloServerPlugin<SubgraphContext<unk
               logger.warn({ reqId: contextValue.requestId, err: err.message, path: err.path }, 'graphql error');
             }
           }
+        },
+      };
+    },
+  };
+}
+
+/**
+ * A span per GraphQL operation (named by its type and name) and one per resolver of a root field, under
+ * the request's server span; the database calls the resolvers make are spans of the same trace.
+ */
+function operationSpansPlugin(tracing: Tracing): ApolloServerPlugin<SubgraphContext<unknown>> {
+  return {
+    async requestDidStart() {
+      return {
+        async executionDidStart({ operation, operationName }) {
+          const span = tracing.startSpan(`${operation.operation} ${operationName ?? 'anonymous'}`, {
+            'graphql.operation.type': operation.operation,
+            'graphql.operation.name': operationName ?? '',
+          });
+          const parent = trace.setSpan(context.active(), span);
+          return {
+            willResolveField({ info }) {
+              // Root fields only: a span per nested field would cost more than the field itself.
+              if (info.path.prev !== undefined) return undefined;
+              const field = tracing.startSpan(`resolve ${info.parentType.name}.${info.fieldName}`, undefined, parent);
+              return (err) => {
+                if (err) markError(field, err);
+                field.end();
+              };
+            },
+            async executionDidEnd(err) {
+              if (err) markError(span, err);
+              span.end();
+            },
+          };
         },
       };
     },

@@ -12,6 +12,7 @@ import type {
 } from '../../lib/dbProtocol.js';
 import { createJsonHttpClient, type JsonHttpClient } from '../../lib/jsonHttpClient.js';
 import type { Dispatcher } from 'undici';
+import type { Tracing } from '../../lib/tracing.js';
 
 export type { QueryResult, SqlParam, Statement };
 
@@ -23,6 +24,8 @@ export interface DbClientOptions {
   /** @default 10000 */
   timeoutMs?: number;
   dispatcher?: Dispatcher;
+  /** The service's tracing: every statement call is a span of the request's trace and carries `traceparent`. */
+  tracing?: Tracing;
 }
 
 export interface TransactionOptions {
@@ -54,6 +57,7 @@ export function createDbClient(options: DbClientOptions): DbClient {
     headers: { authorization: `Bearer ${options.credential}` },
     timeoutMs: options.timeoutMs ?? 10_000,
     dispatcher: options.dispatcher,
+    tracing: options.tracing,
   });
 
   const bound = (requestId: string | undefined): Db => ({

@@ -6,6 +6,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import type { Dispatcher } from 'undici';
 import { AppError } from '../../lib/errors.js';
+import type { Tracing } from '../../lib/tracing.js';
 import { createJsonHttpClient, type JsonHttpClient } from '../../lib/jsonHttpClient.js';
 
 export function requireServiceToken(token: string) {
@@ -27,6 +28,7 @@ export function createServiceClient(options: {
   token: string;
   timeoutMs?: number;
   dispatcher?: Dispatcher;
+  tracing?: Tracing;
 }): JsonHttpClient {
   return createJsonHttpClient({
     baseUrl: options.baseUrl,
@@ -34,5 +36,6 @@ export function createServiceClient(options: {
     headers: { authorization: `Bearer ${options.token}` },
     timeoutMs: options.timeoutMs ?? 5_000,
     dispatcher: options.dispatcher,
+    tracing: options.tracing,
   });
 }

@@ -17,11 +17,12 @@ export const ordersSubgraph: SubgraphDefinition<OrdersLoaders, OrdersConfig, Ord
   typeDefs: loadTypeDefs(new URL('./schema.graphql', import.meta.url)),
   resolvers: ordersResolvers,
   migrations: ordersMigrations,
-  services: ({ config, logger }) => ({
+  services: ({ config, logger, tracing }) => ({
     products: createProductsInternalClient({
       baseUrl: config.productsUrl,
       token: config.internalToken,
       timeoutMs: config.productsTimeoutMs,
+      tracing,
     }),
     events: createOrderEvents({ redisUrl: config.redisUrl, logger }),
   }),

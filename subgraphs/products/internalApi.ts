@@ -3,6 +3,7 @@
  * the routes answer with, and the one typed client orders (stock) and search (change feed) call it
  * through. Every route needs the internal service token.
  */
+import type { Tracing } from '../../lib/tracing.js';
 import type { Dispatcher } from 'undici';
 import { createServiceClient } from '../kit/index.js';
 
@@ -102,6 +103,8 @@ export interface ProductsInternalClientOptions {
   timeoutMs?: number;
   /** Replaces the keep-alive pool (tests). */
   dispatcher?: Dispatcher;
+  /** The calling service's tracing: calls become spans of its trace and carry `traceparent`. */
+  tracing?: Tracing;
 }
 
 /**

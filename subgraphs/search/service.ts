@@ -28,8 +28,8 @@ export const searchSubgraph: SubgraphDefinition<undefined, SearchConfig, SearchS
   typeDefs: loadTypeDefs(new URL('./schema.graphql', import.meta.url)),
   resolvers: searchResolvers,
   migrations: searchMigrations,
-  services: ({ config }) => ({
-    products: createProductsInternalClient({ baseUrl: config.productsUrl, token: config.internalToken }),
+  services: ({ config, tracing }) => ({
+    products: createProductsInternalClient({ baseUrl: config.productsUrl, token: config.internalToken, tracing }),
   }),
   routes: (router, deps) => {
     searchInternalRoutes(router, deps);

@@ -19,6 +19,8 @@ export interface RateLimitFeatureOptions {
   redis?: SharedRedis;
   /** The clock, for the quota's UTC day. @default () => new Date() */
   now?: () => Date;
+  /** Called for each request refused with 429 (gateway_rate_limit_rejections_total). */
+  onRejected?: () => void;
 }
 
 export interface RateLimitFeature extends GatewayFeature {
@@ -53,6 +55,7 @@ export function useRateLimit(config: RateLimitConfig, options: RateLimitFeatureO
           return;
         }
         res.setHeader('Retry-After', String(decision.retryAfterSeconds));
+        options.onRejected?.();
         next(
           new AppError('RATE_LIMITED', decision.message, {
             details: decision.details,

@@ -37,6 +37,8 @@ export interface ResponseCacheOptions {
   /** Most entity tags recorded per response; larger responses expire by their max-age only. @default 1000 */
   maxTagsPerResponse?: number;
   logger?: Logger;
+  /** Counts each look-up of a query (gateway_response_cache_total). */
+  onLookup?: (hit: boolean) => void;
   /** Replaces Date.now (tests). */
   now?: () => number;
 }
@@ -129,6 +131,7 @@ export function useResponseCache(options: ResponseCacheOptions): GatewayFeature 
           if (context.operation?.operation !== 'query') return null;
           lookup = lookupFor(context);
           hit = await read(lookup);
+          options.onLookup?.(hit !== undefined);
           if (!hit) return null;
           const age = Math.max(0, Math.floor((now() - hit.storedAt) / 1_000));
           return {

@@ -21,6 +21,8 @@ import {
   type OperationDefinitionNode,
 } from 'graphql';
 import { LRUCache } from 'lru-cache';
+import { markError, type Tracing } from '../../../lib/tracing.js';
+import type { GatewayContext } from '../../context.js';
 import {
   compilePlan,
   isSupportedPlan,
@@ -52,6 +54,10 @@ export interface PlanExecutorOptions {
   planCacheSize?: number;
   /** Send entity fetches that are ready together to one subgraph as one request. @default true */
   batching?: boolean;
+  /** Counts each plan cache look-up (gateway_query_plan_cache_total). */
+  onPlanCache?: (hit: boolean) => void;
+  /** When set, each operation gets a `plan` span under its request's span. */
+  tracing?: Tracing;
 }
 
 /** An operation ready to run: its plan, compiled, and how its responses are shaped. */
@@ -82,6 +88,7 @@ export function withPlanExecutor(gateway: GatewayLike, options: PlanExecutorOpti
     const { document, request, queryHash } = requestContext;
     const key = `${queryHash}\0${request.operationName ?? ''}`;
     let prepared = state.plans.get(key);
+    options.onPlanCache?.(prepared !== undefined);
     if (prepared) return prepared;
     const { operation, fragments } = operationOf(document, request.operationName ?? undefined);
     const plan = state.planning.planner.buildQueryPlan(
@@ -98,10 +105,28 @@ export function withPlanExecutor(gateway: GatewayLike, options: PlanExecutorOpti
     return prepared;
   };
 
+  const tracedPrepare = (tracing: Tracing, state: SchemaState, requestContext: GatewayRequestContext) => {
+    const span = tracing.startSpan('plan', undefined, (requestContext.context as GatewayContext).traceContext);
+    try {
+      return prepare(state, requestContext);
+    } catch (err) {
+      markError(span, err);
+      throw err;
+    } finally {
+      span.end();
+    }
+  };
+
   const execute = async (requestContext: GatewayRequestContext, fallback: GatewayExecutor): Promise<GatewayExecutionResult> => {
+    // No operation by that operationName: Apollo Server answers 400 OPERATION_RESOLUTION_FAILURE for
+    // an error *returned* here; one thrown from planning would be a 500.
+    if (!requestContext.operation) {
+      const name = requestContext.request.operationName;
+      return { errors: [new GraphQLError(name ? `Unknown operation named "${name}".` : 'Must provide an operation.')] };
+    }
     const state = states.get(requestContext.schema);
     if (!state) return fallback(requestContext);
-    const prepared = prepare(state, requestContext);
+    const prepared = options.tracing ? tracedPrepare(options.tracing, state, requestContext) : prepare(state, requestContext);
     if (!prepared.supported) return fallback(requestContext);
     const variables = requestContext.request.variables ?? undefined;
     if (prepared.operation.variableDefinitions?.length) {
