@@ -326,6 +326,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
       jsonBody(config.bodyLimit),
       requireJsonBody,
       limitBatches(config.batching, config.maxBatch),
+      checkPersistedQueryExtensions,
       expressMiddleware(server, { context: async ({ req }) => buildContext(req) }),
     );
     app.use(GRAPHQL_PATH, graphqlErrorHandler(logger));
@@ -405,6 +406,33 @@ function limitBatches(enabled: boolean, max: number) {
       next();
     }
   };
+}
+
+/**
+ * `extensions.persistedQuery` in the shape APQ defines (version 1, a sha256Hash string), checked before
+ * Apollo Server, which answers another version with a code-less error (INTERNAL_SERVER_ERROR) and
+ * fails on a hash that is not a string.
+ */
+function checkPersistedQueryExtensions(req: Request, _res: Response, next: NextFunction): void {
+  const operations: unknown[] = req.method === 'POST' ? (Array.isArray(req.body) ? req.body : [req.body]) : [{ extensions: parsedQueryExtensions(req.query.extensions) }];
+  for (const operation of operations) {
+    const persistedQuery = isPlainObject(operation) && isPlainObject(operation.extensions) ? operation.extensions.persistedQuery : undefined;
+    if (persistedQuery === undefined || persistedQuery === null) continue;
+    if (!isPlainObject(persistedQuery) || persistedQuery.version !== 1 || typeof persistedQuery.sha256Hash !== 'string') {
+      next(new AppError('BAD_REQUEST', 'extensions.persistedQuery must be {"version": 1, "sha256Hash": "<sha256 of the query, hex>"}'));
+      return;
+    }
+  }
+  next();
+}
+
+function parsedQueryExtensions(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  try {
+    return JSON.parse(value);
+  } catch {
+    return undefined; // Apollo Server names malformed JSON itself
+  }
 }
 
 const EXAMPLE_BODY = '{"query": "{ __typename }"}';

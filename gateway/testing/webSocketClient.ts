@@ -21,9 +21,9 @@ export interface RefusedHandshake {
 }
 
 /** Opens a connection; rejects with a RefusedHandshake-carrying error when the upgrade is refused. */
-export function openSocket(url: string, headers: Record<string, string> = {}): Promise<TestSocket> {
+export function openSocket(url: string, headers: Record<string, string> = {}, protocols: string[] = []): Promise<TestSocket> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { headers });
+    const ws = new WebSocket(url, protocols, { headers });
     const queued: string[] = [];
     const waiting: ((text: string) => void)[] = [];
     ws.on('message', (data) => {

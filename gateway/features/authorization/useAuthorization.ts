@@ -15,6 +15,7 @@ import { HeaderMap, type ApolloServerPlugin } from '@apollo/server';
 import { GraphQLError, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import type { Identity } from '../../../lib/identity.js';
 import type { Logger } from '../../../lib/logger.js';
+import { expandedFieldCount } from '../operationLimits/operationLimits.js';
 import {
   RequirementIndex,
   activeRemovals,
@@ -64,6 +65,9 @@ export interface AuthorizationFeature extends GatewayFeature {
     variables: Readonly<Record<string, unknown>> | undefined,
   ): GraphQLError[];
 }
+
+/** Expanded fields an operation may have for authorization to filter it (far above the operation limits' default). */
+const MAX_FILTERED_FIELDS = 100_000;
 
 export function useAuthorization(options: AuthorizationOptions = {}): AuthorizationFeature {
   const cacheSize = options.cacheSize ?? 1000;
@@ -123,6 +127,14 @@ export function useAuthorization(options: AuthorizationOptions = {}): Authorizat
               const key = `${queryHash}\n${operation.name?.value ?? ''}\n${callerKey(caller, current.rules)}`;
               let entry = current === index ? filtered.get(key) : undefined;
               if (!entry) {
+                // Filtering follows every fragment spread; Apollo runs this hook beside the operation
+                // limits', so it refuses a fragment bomb (2^n fields in a few lines) itself.
+                const fields = expandedFieldCount(document, operation);
+                if (fields > MAX_FILTERED_FIELDS) {
+                  throw new GraphQLError(`Operation refused: its fields with fragments expanded (${fields}) exceed the ${MAX_FILTERED_FIELDS} that authorization checks`, {
+                    extensions: { code: 'QUERY_TOO_COMPLEX', limit: 'fields', max: MAX_FILTERED_FIELDS, actual: fields, http: { status: 400 } },
+                  });
+                }
                 const result = filterOperation(current, { document, operation, caller });
                 // The gateway caches query plans by queryHash: a filtered document needs a hash of its own.
                 const filteredHash = result.removed.length

@@ -65,6 +65,41 @@ export function countTokens(source: string, max = Number.POSITIVE_INFINITY): num
   return count;
 }
 
+/**
+ * Field selections of an operation with every fragment spread expanded, counted in linear time (each
+ * fragment once): a few fragments that each spread the next twice stand for 2^n fields, which any
+ * walk that expands them (limits, authorization, the planner) must refuse rather than follow.
+ */
+export function expandedFieldCount(document: DocumentNode, operation: OperationDefinitionNode): number {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+  }
+  const perFragment = new Map<string, number>();
+  const count = (selectionSet: SelectionSetNode, visiting: Set<string>): number => {
+    let total = 0;
+    for (const selection of selectionSet.selections) {
+      if (selection.kind === Kind.FIELD) total += 1 + (selection.selectionSet ? count(selection.selectionSet, visiting) : 0);
+      else if (selection.kind === Kind.INLINE_FRAGMENT) total += count(selection.selectionSet, visiting);
+      else {
+        const name = selection.name.value;
+        let inner = perFragment.get(name);
+        if (inner === undefined) {
+          const fragment = fragments.get(name);
+          if (!fragment || visiting.has(name)) continue; // validation refuses cycles; this only guards
+          visiting.add(name);
+          inner = count(fragment.selectionSet, visiting);
+          visiting.delete(name);
+          perFragment.set(name, inner);
+        }
+        total += inner;
+      }
+    }
+    return total;
+  };
+  return count(operation.selectionSet, new Set());
+}
+
 export function emptyCostHints(): CostHints {
   return { weights: new Map(), listSizes: new Map() };
 }

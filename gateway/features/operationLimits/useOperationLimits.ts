@@ -11,6 +11,7 @@ import {
   costHintsFromSdl,
   countTokens,
   emptyCostHints,
+  expandedFieldCount,
   measureOperation,
   type CostHints,
   type OperationMetrics,
@@ -46,6 +47,7 @@ const LIMIT_TEXT = {
   aliases: 'aliases',
   rootFields: 'root fields',
   tokens: 'tokens',
+  fields: 'fields with fragments expanded',
   cost: 'estimated cost',
 } as const;
 
@@ -93,6 +95,10 @@ export function useOperationLimits(options: Partial<OperationLimitsOptions> = {}
     let metrics: OperationMetrics;
     if (known && known.schema === schema && known.hints === hints && known.operation === operation) metrics = known.metrics;
     else {
+      // Before anything expands fragments: an operation written out in full has at least one token per
+      // field, so the token limit bounds the expanded operation too.
+      const fields = expandedFieldCount(document, operation);
+      if (fields > limits.maxTokens) return refuse('fields', fields, limits.maxTokens);
       metrics = measureOperation({ schema, document, operation, variables, hints, defaultListSize: limits.defaultListSize });
       if (!operation.variableDefinitions?.length) measured.set(document, { schema, hints, operation, metrics });
     }

@@ -93,7 +93,10 @@ export function useSubscriptions(options: SubscriptionsOptions): GatewayFeature 
     const credentials = handshakeCredentials(req);
     const upgrade = (identity?: Identity) => {
       connections.set(req, { requestId, identity });
-      wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        refuseServerMessages(ws);
+        wss.emit('connection', ws, req);
+      });
     };
     if (!credentials) {
       upgrade();
@@ -109,6 +112,25 @@ export function useSubscriptions(options: SubscriptionsOptions): GatewayFeature 
         typeof challenge === 'string' ? { 'WWW-Authenticate': challenge } : {},
       );
     });
+  };
+
+  /**
+   * graphql-ws throws on a well-formed message of a type only servers send (connection_ack, next,
+   * error) and closes with 4500 Internal server error, logging to the console; the protocol's answer
+   * to a message the server does not expect is 4400, so such messages are closed on before it sees them.
+   */
+  const refuseServerMessages = (ws: WebSocket) => {
+    const emit = ws.emit.bind(ws);
+    ws.emit = ((event: string | symbol, ...args: unknown[]) => {
+      if (event === 'message') {
+        const type = serverMessageType(args[0]);
+        if (type) {
+          ws.close(4400, `Invalid message received: "${type}" is sent by servers, not clients`);
+          return true;
+        }
+      }
+      return emit(event, ...args);
+    }) as typeof ws.emit;
   };
 
   const refuse = (code: string, message: string, extensions: Record<string, unknown> = {}) => [
@@ -274,4 +296,15 @@ function closeReason(text: string): string {
   let reason = text;
   while (Buffer.byteLength(reason) > 123) reason = `${reason.slice(0, reason.length - 2)}…`;
   return reason;
+}
+
+const SERVER_MESSAGE_TYPES = new Set(['connection_ack', 'next', 'error']);
+
+function serverMessageType(data: unknown): string | undefined {
+  try {
+    const message = JSON.parse(String(data)) as { type?: unknown };
+    return typeof message?.type === 'string' && SERVER_MESSAGE_TYPES.has(message.type) ? message.type : undefined;
+  } catch {
+    return undefined; // graphql-ws answers malformed messages with 4400 itself
+  }
 }

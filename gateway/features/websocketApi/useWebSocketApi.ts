@@ -235,7 +235,8 @@ export function useWebSocketApi(options: WebSocketApiOptions): WebSocketApiFeatu
         return;
       }
       const { routeKey, body, isBase64Encoded } = selectRoute(data, isBinary);
-      const route = routes[routeKey];
+      // Own keys only: an action such as "__proto__" or "constructor" must not find Object.prototype's.
+      const route = Object.hasOwn(routes, routeKey) ? routes[routeKey] : undefined;
       if (!route) {
         sendError(
           new AppError(
@@ -278,7 +279,7 @@ export function useWebSocketApi(options: WebSocketApiOptions): WebSocketApiFeatu
         return { routeKey: '$default', body: text };
       }
       const action = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as { action?: unknown }).action : undefined;
-      if (typeof action === 'string' && !action.startsWith('$') && routes[action]) return { routeKey: action, body: parsed };
+      if (typeof action === 'string' && !action.startsWith('$') && Object.hasOwn(routes, action)) return { routeKey: action, body: parsed };
       return { routeKey: '$default', body: parsed };
     };
 
