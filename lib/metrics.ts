@@ -51,14 +51,31 @@ export function createServiceMetrics(service: string, options: ServiceMetricsOpt
  * middleware answered, or `unmatched` for 404s, so ids never become labels.
  */
 export function httpMetrics(metrics: ServiceMetrics) {
-  const { httpRequests } = metrics;
+  const series = seriesOf(metrics.httpRequests);
   return (req: Request, res: Response, next: NextFunction): void => {
     const started = process.hrtime.bigint();
     res.on('finish', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      httpRequests.observe({ method: boundedMethod(req.method), route: routeOf(req, res), status: statusClass(res.statusCode) }, seconds);
+      series(boundedMethod(req.method), routeOf(req, res), statusClass(res.statusCode)).observe(seconds);
     });
     next();
+  };
+}
+
+/**
+ * A histogram's child per label values, looked up by one string instead of prom-client hashing a
+ * labels object on every observation. The values must be bounded (they are the keys kept here).
+ */
+export function seriesOf<L extends string>(histogram: Histogram<L>): (...values: string[]) => Histogram.Internal<L> {
+  const children = new Map<string, Histogram.Internal<L>>();
+  return (...values) => {
+    const key = values.join('\u0000');
+    let child = children.get(key);
+    if (!child) {
+      child = histogram.labels(...values);
+      children.set(key, child);
+    }
+    return child;
   };
 }
 

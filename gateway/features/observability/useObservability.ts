@@ -8,6 +8,7 @@ import type { ApolloServerPlugin, GraphQLRequestListener } from '@apollo/server'
 import type { GatewayContext } from '../../context.js';
 import type { GatewayMetrics } from '../../metrics.js';
 import { markError, type Tracing } from '../../../lib/tracing.js';
+import { seriesOf } from '../../../lib/metrics.js';
 import type { GatewayFeature } from '../feature.js';
 
 export interface ObservabilityOptions {
@@ -18,14 +19,14 @@ export interface ObservabilityOptions {
 
 export function useObservability(options: ObservabilityOptions): GatewayFeature {
   const { metrics, tracing } = options;
+  const series = seriesOf(metrics.graphqlRequests);
   const plugin: ApolloServerPlugin<GatewayContext> = {
     async requestDidStart({ contextValue }): Promise<GraphQLRequestListener<GatewayContext>> {
       const started = process.hrtime.bigint();
       const listener: GraphQLRequestListener<GatewayContext> = {
         async willSendResponse({ response, operationName, request }) {
           const failed = response.body.kind === 'single' && (response.body.singleResult.errors?.length ?? 0) > 0;
-          metrics.graphqlRequests.observe(
-            { operation: metrics.operationLabel(operationName ?? request.operationName), outcome: failed ? 'error' : 'success' },
+          series(metrics.operationLabel(operationName ?? request.operationName), failed ? 'error' : 'success').observe(
             Number(process.hrtime.bigint() - started) / 1e9,
           );
         },
