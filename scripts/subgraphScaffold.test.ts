@@ -94,27 +94,30 @@ describe('edits', () => {
     expect(changes).toEqual([
       'service reviews',
       "db-proxy's DB_PROXY_CREDENTIALS",
-      "gateway's SUBGRAPH_URLS",
-      "gateway's depends_on",
+      "x-gateway's SUBGRAPH_URLS",
+      "x-gateway's depends_on",
     ]);
     // Comments and the other services stay as they were.
     expect(text.split('\n').slice(0, 3)).toEqual(before.split('\n').slice(0, 3));
     expect(addedLines(before, text).filter((line) => !/reviews|REVIEWS|4004/.test(line))).toEqual([]);
-    expect(addedLines(text, before).map((line) => line.trim().split(':')[0])).toEqual(['DB_PROXY_CREDENTIALS', 'SUBGRAPH_URLS']);
+    // Lines in file order: the x-gateway block comes before the services.
+    expect(addedLines(text, before).map((line) => line.trim().split(':')[0])).toEqual(['SUBGRAPH_URLS', 'DB_PROXY_CREDENTIALS']);
 
     const compose = parse(text, { merge: true }) as { services: Record<string, any> };
-    expect(composeServiceNames(text)).toEqual(['postgres', 'db-proxy', 'products', 'orders', 'search', 'reviews', 'gateway']);
+    expect(composeServiceNames(text)).toEqual([
+      'postgres', 'redis', 'db-proxy', 'products', 'orders', 'search', 'reviews', 'gateway-1', 'gateway-2', 'load-balancer',
+    ]);
     expect(compose.services.reviews).toMatchObject({
       image: compose.services.products.image,
       environment: {
         NODE_ENV: 'production',
         DB_PROXY_URL: 'http://db-proxy:4010',
-        SERVICE: 'subgraphs/reviews',
         HEALTH_PORT: '4004',
         REVIEWS_PORT: '4004',
         REVIEWS_DB_CREDENTIAL: '${REVIEWS_DB_CREDENTIAL:-compose-reviews-credential}',
       },
-      depends_on: { 'db-proxy': { condition: 'service_started' } },
+      command: ['node', 'dist/subgraphs/reviews/main.js'],
+      depends_on: { 'db-proxy': { condition: 'service_healthy' } },
       healthcheck: compose.services.products.healthcheck,
       expose: ['4004'],
     });
@@ -122,8 +125,11 @@ describe('edits', () => {
     expect(compose.services['db-proxy'].environment.DB_PROXY_CREDENTIALS).toMatch(
       /,search=[^,]+,reviews=\$\{REVIEWS_DB_CREDENTIAL:-compose-reviews-credential\}$/,
     );
-    expect(compose.services.gateway.environment.SUBGRAPH_URLS).toMatch(/,reviews=http:\/\/reviews:4004\/graphql$/);
-    expect(compose.services.gateway.depends_on.reviews).toEqual({ condition: 'service_healthy' });
+    // Both replicas merge the one x-gateway block.
+    for (const replica of ['gateway-1', 'gateway-2']) {
+      expect(compose.services[replica].environment.SUBGRAPH_URLS).toMatch(/,reviews=http:\/\/reviews:4004\/graphql$/);
+      expect(compose.services[replica].depends_on.reviews).toEqual({ condition: 'service_healthy' });
+    }
   });
 
   it('documents the variables in .env.example at the end of the subgraphs section', () => {

@@ -5,7 +5,7 @@
  * `yaml` Document API, which keeps comments, anchors and layout as they are.
  */
 import { Kind, parse, type ObjectTypeDefinitionNode, type ObjectTypeExtensionNode } from 'graphql';
-import { isMap, isScalar, parseDocument, Scalar, YAMLMap, type Document, type Pair } from 'yaml';
+import { isMap, isScalar, isSeq, parseDocument, Scalar, YAMLMap, type Document, type Pair } from 'yaml';
 import { devSecret } from '../lib/config.js';
 import { envPrefix } from '../subgraphs/kit/config.js';
 
@@ -174,8 +174,19 @@ function environmentOf(service: unknown): YAMLMap | undefined {
   return isMap(environment) ? environment : undefined;
 }
 
+/** A subgraph's container: its command runs dist/subgraphs/<name>/main.js (or, older files, SERVICE=subgraphs/<name>). */
 function isSubgraphContainer(service: unknown): boolean {
-  return String(environmentOf(service)?.get('SERVICE') ?? '').startsWith('subgraphs/');
+  if (String(environmentOf(service)?.get('SERVICE') ?? '').startsWith('subgraphs/')) return true;
+  const command = isMap(service) ? service.get('command') : undefined;
+  return isSeq(command) && command.items.some((item) => /^dist\/subgraphs\//.test(String(isScalar(item) ? item.value : item)));
+}
+
+/** The command of a subgraph's container, as the others have it. */
+function subgraphCommand(document: Document, name: string) {
+  const command = document.createNode(['node', `dist/subgraphs/${name}/main.js`]);
+  command.flow = true;
+  for (const item of command.items) (item as Scalar).type = Scalar.QUOTE_DOUBLE;
+  return command;
 }
 
 /** Appends `,entry` to a comma-separated list value, keeping the scalar's style. */
@@ -215,16 +226,17 @@ export function addToDockerCompose(text: string, names: SubgraphNames): { text: 
       const key = String(isScalar(pair.key) ? pair.key.value : pair.key);
       if (key.startsWith(modelPrefix)) environment.delete(key);
     }
-    environment.set('SERVICE', `subgraphs/${name}`);
+    if (environment.has('SERVICE')) environment.set('SERVICE', `subgraphs/${name}`);
+    if (container.has('command')) container.set('command', subgraphCommand(document, name));
     environment.set('HEALTH_PORT', String(port));
   } else {
     container = new YAMLMap();
     const environment = new YAMLMap();
     environment.set('NODE_ENV', 'production');
-    environment.set('SERVICE', `subgraphs/${name}`);
     environment.set('HEALTH_PORT', String(port));
     environment.set('DB_PROXY_URL', 'http://db-proxy:4010');
     container.set('build', '.');
+    container.set('command', subgraphCommand(document, name));
     container.set('environment', environment);
   }
   const environment = environmentOf(container)!;
@@ -234,7 +246,7 @@ export function addToDockerCompose(text: string, names: SubgraphNames): { text: 
     if (isScalar(pair.value) && /^\d+$/.test(String(pair.value.value))) pair.value.type = Scalar.QUOTE_DOUBLE;
   }
   // It needs only the proxy; the gateway waits for it.
-  const dependsOn = document.createNode({ 'db-proxy': { condition: 'service_started' } });
+  const dependsOn = document.createNode({ 'db-proxy': { condition: 'service_healthy' } });
   container.set('depends_on', dependsOn);
   const expose = document.createNode([String(port)]);
   expose.flow = true;
@@ -248,7 +260,12 @@ export function addToDockerCompose(text: string, names: SubgraphNames): { text: 
   items.splice(insertAt, 0, document.createPair(key, container) as Pair<unknown, unknown>);
   changes.push(`service ${name}`);
 
-  for (const pair of items) {
+  // Shared settings may live in top-level extension fields (`x-gateway: &gateway`, merged into each
+  // gateway replica): edit them there, once, rather than in every service that merges them.
+  const extensions = (isMap(document.contents) ? (document.contents.items as Pair<unknown, unknown>[]) : []).filter((pair) =>
+    String(isScalar(pair.key) ? pair.key.value : pair.key).startsWith('x-'),
+  );
+  for (const pair of [...items, ...extensions]) {
     const environment = environmentOf(pair.value);
     if (!environment) continue;
     const serviceName = String(isScalar(pair.key) ? pair.key.value : pair.key);

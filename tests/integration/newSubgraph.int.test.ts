@@ -104,7 +104,7 @@ describe('npm run subgraph:new', () => {
       'created subgraphs/reviews/schema.graphql',
       'created subgraphs/reviews/reviews.int.test.ts',
       'updated supergraph.yaml (reviews -> http://localhost:4004/graphql',
-      "updated docker-compose.yml (service reviews, db-proxy's DB_PROXY_CREDENTIALS, gateway's SUBGRAPH_URLS",
+      "updated docker-compose.yml (service reviews, db-proxy's DB_PROXY_CREDENTIALS, x-gateway's SUBGRAPH_URLS",
       'updated .env.example (REVIEWS_PORT, REVIEWS_HOST, REVIEWS_DB_CREDENTIAL)',
       'updated package.json (script start:reviews)',
       'updated supergraph.graphql (composed from 4 subgraphs)',
