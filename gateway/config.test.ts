@@ -86,6 +86,8 @@ describe('loadGatewayConfig', () => {
       corsCredentials: false,
       batching: false,
       maxBatch: 10,
+      otlpEndpoint: undefined,
+      metricsMaxOperations: 100,
       websocketApi: {
         enabled: true,
         routes: {
@@ -121,6 +123,13 @@ describe('loadGatewayConfig', () => {
       orders: 'https://orders.internal/graphql',
     });
     expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('reads the OTLP endpoint and refuses one that is not an http(s) URL', () => {
+    expect(loadGatewayConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }).otlpEndpoint).toBe('http://collector:4318');
+    expect(() => loadGatewayConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318', GATEWAY_METRICS_MAX_OPERATIONS: '0' })).toThrow(
+      /OTEL_EXPORTER_OTLP_ENDPOINT: must be an http:\/\/ or https:\/\/ URL[\s\S]*GATEWAY_METRICS_MAX_OPERATIONS/,
+    );
   });
 
   it('reports every problem at once', () => {
