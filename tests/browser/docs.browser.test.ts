@@ -8,7 +8,7 @@ import { createLogger } from '../../lib/logger.js';
 import { loadGatewayConfig } from '../../gateway/config.js';
 import { startGateway, type RunningGateway } from '../../gateway/server.js';
 import { startTestSupergraph, type TestSupergraph } from '../../gateway/testing/testSubgraphs.js';
-import { describeWithChromium, launchChromium } from '../support/browser.js';
+import { describeWithChromium, launchChromium, openWatchedPage } from '../support/browser.js';
 
 
 const SETUP_TIMEOUT_MS = 90_000;
@@ -19,8 +19,8 @@ describeWithChromium('the documentation at GET /docs', () => {
   let gateway: RunningGateway;
   let browser: Browser;
   let page: Page;
-  const otherOrigins: string[] = [];
-  const policyViolations: string[] = [];
+  let otherOrigins: string[] = [];
+  let policyViolations: string[] = [];
 
   beforeAll(async () => {
     supergraph = await startTestSupergraph();
@@ -34,14 +34,7 @@ describeWithChromium('the documentation at GET /docs', () => {
     });
     gateway = await startGateway(config, { logger: createLogger('gateway', 'silent') });
     browser = await launchChromium();
-    const context = await browser.newContext();
-    context.on('request', (request) => {
-      if (new URL(request.url()).origin !== gateway.url) otherOrigins.push(request.url());
-    });
-    page = await context.newPage();
-    page.on('console', (message) => {
-      if (message.text().includes('Content Security Policy')) policyViolations.push(message.text());
-    });
+    ({ page, refusedRequests: otherOrigins, policyViolations } = await openWatchedPage(browser, (url) => url.origin === gateway.url));
   }, SETUP_TIMEOUT_MS);
 
   afterAll(async () => {

@@ -5,12 +5,11 @@
  */
 import type { Browser, Page } from 'playwright-core';
 import { testToken } from '../../gateway/testing/testTokens.js';
-import { describeWithChromium, launchChromium } from '../support/browser.js';
+import { describeWithChromium, launchChromium, openWatchedPage } from '../support/browser.js';
 import { as, startTestPlatform, TEST_JWT_SECRET, type TestPlatform } from '../support/platform.js';
 
 const SETUP_TIMEOUT_MS = 90_000;
 const STEP_TIMEOUT_MS = 45_000;
-const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 describeWithChromium('the live orders page at GET /live/orders', () => {
   let platform: TestPlatform;
@@ -18,8 +17,8 @@ describeWithChromium('the live orders page at GET /live/orders', () => {
   let page: Page;
   let orderId: string;
   const admin = as('page-admin', 'products:write', 'orders:admin');
-  const externalRequests: string[] = [];
-  const policyViolations: string[] = [];
+  let externalRequests: string[] = [];
+  let policyViolations: string[] = [];
 
   beforeAll(async () => {
     platform = await startTestPlatform();
@@ -36,15 +35,7 @@ describeWithChromium('the live orders page at GET /live/orders', () => {
     expect(placed.body.errors).toBeUndefined();
     orderId = placed.body.data.placeOrder.id;
     browser = await launchChromium();
-    const context = await browser.newContext();
-    context.on('request', (request) => {
-      const url = new URL(request.url());
-      if (!LOCAL_HOSTS.has(url.hostname) && url.protocol !== 'data:') externalRequests.push(request.url());
-    });
-    page = await context.newPage();
-    page.on('console', (message) => {
-      if (message.text().includes('Content Security Policy')) policyViolations.push(message.text());
-    });
+    ({ page, refusedRequests: externalRequests, policyViolations } = await openWatchedPage(browser));
   }, SETUP_TIMEOUT_MS);
 
   afterAll(async () => {

@@ -3,7 +3,7 @@
  * playwright-core. Without a Chromium the suites report themselves skipped instead of failing.
  */
 import { existsSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 
 export const chromiumPath = [process.env.CHROMIUM_PATH, '/usr/bin/chromium'].find(
   (p): p is string => !!p && existsSync(p),
@@ -35,3 +35,29 @@ export function launchChromium(): Promise<Browser> {
     ],
   });
 }
+
+/**
+ * A new page that records what an offline, self-contained page must never do: a request `allowed`
+ * refuses (by default, to a host other than this machine; data: and blob: URLs never leave the
+ * browser) and a Content-Security-Policy violation. The suites assert both lists stay empty.
+ */
+export async function openWatchedPage(
+  browser: Browser,
+  allowed: (url: URL) => boolean = (url) => LOCAL_HOSTS.has(url.hostname),
+): Promise<{ page: Page; refusedRequests: string[]; policyViolations: string[] }> {
+  const refusedRequests: string[] = [];
+  const policyViolations: string[] = [];
+  const context = await browser.newContext();
+  context.on('request', (request) => {
+    const url = new URL(request.url());
+    if (url.protocol === 'data:' || url.protocol === 'blob:') return;
+    if (!allowed(url)) refusedRequests.push(request.url());
+  });
+  const page = await context.newPage();
+  page.on('console', (message) => {
+    if (message.text().includes('Content Security Policy')) policyViolations.push(message.text());
+  });
+  return { page, refusedRequests, policyViolations };
+}
+
+export const LOCAL_HOSTS: ReadonlySet<string> = new Set(['127.0.0.1', 'localhost', '[::1]']);
