@@ -182,8 +182,9 @@ function networkError(target: string, err: unknown, timeoutMs: number): AppError
       cause: err,
     });
   }
-  return new AppError('DOWNSTREAM_SERVICE_ERROR', `${target} is unreachable: ${e?.message ?? String(err)}`, {
-    details: { target, transient: RETRYABLE_NETWORK.has(e?.code ?? '') || e?.code === undefined },
+  // The message reaches clients: the network error's code, never its text (it names the address and port).
+  return new AppError('DOWNSTREAM_SERVICE_ERROR', `${target} is unreachable`, {
+    details: { target, transient: RETRYABLE_NETWORK.has(e?.code ?? '') || e?.code === undefined, ...(e?.code ? { reason: e.code } : {}) },
     cause: err,
   });
 }

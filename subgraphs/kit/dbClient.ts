@@ -10,6 +10,7 @@ import type {
   Statement,
   TransactionResponse,
 } from '../../lib/dbProtocol.js';
+import { AppError } from '../../lib/errors.js';
 import { createJsonHttpClient, type JsonHttpClient } from '../../lib/jsonHttpClient.js';
 import type { Dispatcher } from 'undici';
 import type { Tracing } from '../../lib/tracing.js';
@@ -50,6 +51,17 @@ export interface DbClient extends Db {
   close(): Promise<void>;
 }
 
+/**
+ * PostgreSQL text cannot hold U+0000, so a value with one (a caller's search text, id or key) is
+ * refused as the caller's mistake (BAD_USER_INPUT) before it reaches the database and fails there.
+ */
+function refuseNul<T>(value: T): T {
+  const hasNul = (v: unknown): boolean =>
+    typeof v === 'string' ? v.includes('\u0000') : Array.isArray(v) ? v.some(hasNul) : v !== null && typeof v === 'object' && Object.values(v).some(hasNul);
+  if (hasNul(value)) throw new AppError('BAD_USER_INPUT', 'Text must not contain the NUL character (U+0000)');
+  return value;
+}
+
 export function createDbClient(options: DbClientOptions): DbClient {
   const http: JsonHttpClient = createJsonHttpClient({
     baseUrl: options.proxyUrl,
@@ -61,14 +73,14 @@ export function createDbClient(options: DbClientOptions): DbClient {
   });
 
   const bound = (requestId: string | undefined): Db => ({
-    read: <Row>(sql: string, params: SqlParam[] = []) =>
-      http.post<QueryResult<Row>>('/v1/query', { sql, params }, { requestId, retry: true }),
-    query: <Row>(sql: string, params: SqlParam[] = []) =>
-      http.post<QueryResult<Row>>('/v1/query', { sql, params }, { requestId }),
+    read: async <Row>(sql: string, params: SqlParam[] = []) =>
+      http.post<QueryResult<Row>>('/v1/query', { sql, params: refuseNul(params) }, { requestId, retry: true }),
+    query: async <Row>(sql: string, params: SqlParam[] = []) =>
+      http.post<QueryResult<Row>>('/v1/query', { sql, params: refuseNul(params) }, { requestId }),
     batch: async (statements) =>
-      (await http.post<BatchResponse>('/v1/batch', { statements }, { requestId })).results,
+      (await http.post<BatchResponse>('/v1/batch', { statements: refuseNul(statements) }, { requestId })).results,
     transaction: async (statements, txOptions = {}) =>
-      (await http.post<TransactionResponse>('/v1/transaction', { statements, ...txOptions }, { requestId })).results,
+      (await http.post<TransactionResponse>('/v1/transaction', { statements: refuseNul(statements), ...txOptions }, { requestId })).results,
   });
 
   return {

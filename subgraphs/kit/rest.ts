@@ -45,9 +45,15 @@ export function fromGraphQLError(err: unknown): unknown {
   });
 }
 
-/** Error middleware for REST routers: lets the service's error handler answer shared-logic errors in the REST shape. */
+/**
+ * Error middleware for REST routers: lets the service's error handler answer shared-logic errors in the
+ * REST shape. A database error a route did not expect (the proxy's 400, with `sqlstate`) becomes a
+ * plain error, so the handler logs it and answers a generic 500, as the GraphQL endpoint's masking does:
+ * no SQL reaches the client.
+ */
 export function restErrors() {
   return (err: unknown, _req: Request, _res: Response, next: NextFunction): void => {
-    next(fromGraphQLError(err));
+    const fromDatabase = err instanceof AppError && (err.details?.sqlstate !== undefined || err.code === 'BAD_REQUEST');
+    next(fromDatabase ? new Error('unexpected database error', { cause: err }) : fromGraphQLError(err));
   };
 }
