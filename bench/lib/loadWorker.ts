@@ -18,6 +18,12 @@ export interface LoadSpec {
   expectBody?: string;
   connections?: number;
   durationSeconds: number;
+  /**
+   * A mix instead of one body: each connection cycles through these requests (throughput mode);
+   * `[<id>]` in a body becomes a fresh id each time (idempotency keys), and every answer must be
+   * HTTP 200 without GraphQL `errors`, or it counts as a mismatch.
+   */
+  mix?: { body: string; headers?: Record<string, string> }[];
 }
 
 export interface ThroughputResult {
@@ -41,6 +47,11 @@ export interface LatencyResult {
   errors: number;
 }
 
+const ID_PLACEHOLDER = '[<id>]';
+let idCounter = 0;
+const idPrefix = `${process.pid}-${Date.now().toString(36)}`;
+const nextId = () => `${idPrefix}-${++idCounter}`;
+
 async function throughput(spec: LoadSpec): Promise<ThroughputResult> {
   const result = await autocannon({
     url: spec.url,
@@ -50,6 +61,20 @@ async function throughput(spec: LoadSpec): Promise<ThroughputResult> {
     connections: spec.connections ?? 32,
     duration: spec.durationSeconds,
     expectBody: spec.expectBody,
+    ...(spec.mix
+      ? {
+          requests: spec.mix.map((entry) => ({
+            method: 'POST' as const,
+            body: entry.body,
+            headers: { 'content-type': 'application/json', ...entry.headers },
+            // autocannon's own idReplacement keeps the template's Content-Length; a body of our own does not.
+            ...(entry.body.includes(ID_PLACEHOLDER)
+              ? { setupRequest: (request: { body?: string | Buffer }) => ({ ...request, body: entry.body.replaceAll(ID_PLACEHOLDER, nextId()) }) }
+              : {}),
+          })),
+          verifyBody: (body: string | Buffer | undefined) => body !== undefined && !String(body).includes('"errors"'),
+        }
+      : {}),
   });
   return {
     requests: result.requests.total,

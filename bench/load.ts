@@ -1,0 +1,171 @@
+/**
+ * `npm run bench:load`: the whole platform under sustained mixed traffic: a catalog page, a search
+ * whose hits products resolves, a customer's orders, and placeOrder with a fresh idempotency key
+ * each time, cycled by every connection. The load is a closed loop at `--connections`, which is the
+ * highest rate the platform sustains on this machine; every answer must be HTTP 200 without GraphQL
+ * errors. Then, with `--soak-minutes`, the same mix for that long with the resident memory of each
+ * process read every few seconds: flat means the last minute's mean at most 10 % above the second's.
+ *
+ * Processes: the platform's services (proxy, products, orders, search, embedded PGlite) in one
+ * process, as `npm start` runs them, and our built gateway in another; pinned like `npm run bench`.
+ * Throttling and the response cache are off (RATE_LIMIT=false RESPONSE_CACHE=false): one customer at
+ * full speed would otherwise be throttled, and a cached answer is not the platform working.
+ *
+ *   npm run bench:load -- --seconds 60 --connections 16 --soak-minutes 10
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Command } from 'commander';
+import { bearer } from '../gateway/testing/testTokens.js';
+import { BENCH_SECRETS, OURS, REPO_ROOT, buildOurs, type RunningBenchGateway } from './lib/gateways.js';
+import { throughput, type ThroughputResult } from './lib/load.js';
+import { cpuModel, memoryOf, pinning, startProcess } from './lib/processes.js';
+import { formatTable } from './lib/table.js';
+import { BENCH_CUSTOMER } from './queries.js';
+
+const options = new Command()
+  .name('bench:load')
+  .option('--seconds <n>', 'length of the sustained run', '60')
+  .option('--connections <n>', 'concurrent connections (closed loop)', '16')
+  .option('--warmup <seconds>', 'load before the measured run, discarded', '10')
+  .option('--soak-minutes <n>', 'then a soak of this many minutes (0: none)', '0')
+  .option('--sample-seconds <n>', 'how often memory is read during the soak', '5')
+  .parse()
+  .opts<Record<string, string>>();
+const seconds = Number(options.seconds);
+const connections = Number(options.connections);
+const soakMinutes = Number(options.soakMinutes);
+const log = (message: string) => process.stderr.write(`[load] ${message}\n`);
+
+const customer = bearer(BENCH_CUSTOMER, [], BENCH_SECRETS.JWT_SECRET);
+const admin = bearer('bench-admin', ['products:write', 'orders:admin'], BENCH_SECRETS.JWT_SECRET);
+const gql = (query: string, variables?: Record<string, unknown>) => JSON.stringify(variables ? { query, variables } : { query });
+
+async function post(url: string, body: string, headers: Record<string, string>): Promise<any> {
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+  const answer = (await response.json()) as { errors?: unknown; data?: any };
+  if (response.status !== 200 || answer.errors) throw new Error(`set-up call failed (HTTP ${response.status}): ${JSON.stringify(answer).slice(0, 300)}`);
+  return answer.data;
+}
+
+log('building our gateway (npm run build)');
+buildOurs();
+const cores = pinning();
+log('starting the platform services (first start seeds the catalog)');
+const services = await startProcess({
+  label: 'platform services',
+  command: process.execPath,
+  args: ['--import', 'tsx', path.join(REPO_ROOT, 'bench', 'platform', 'main.ts')],
+  env: { ...BENCH_SECRETS, NODE_ENV: 'development' },
+  cores: cores.load,
+  ready: /^\{"subgraphs"/,
+  timeoutMs: 180_000,
+  cwd: REPO_ROOT,
+});
+let gateway: RunningBenchGateway | undefined;
+const lines: string[] = [];
+const out = (text = '') => {
+  process.stdout.write(`${text}\n`);
+  lines.push(text);
+};
+try {
+  const { subgraphs } = JSON.parse(services.line) as { subgraphs: Record<string, string> };
+  const urls = Object.entries(subgraphs).map(([name, url]) => `${name}=${url}`).join(',');
+  gateway = await OURS.start(path.join(REPO_ROOT, 'supergraph.graphql'), cores.gateway, { SUBGRAPH_URLS: urls });
+  // A product with stock for every order the run can place, so "not enough stock" never answers.
+  const created = await post(
+    gateway.url,
+    gql('mutation ($input: CreateProductInput!) { createProduct(input: $input) { id } }', {
+      input: { sku: 'LOAD-0001', name: 'Load lamp', description: 'Ordered by the load benchmark', category: 'Testing', priceCents: 1999, stock: 10_000_000 },
+    }),
+    admin,
+  );
+  const productId = created.createProduct.id as string;
+  const mix = [
+    { body: gql('{ products(first: 10) { totalCount nodes { sku name price { formatted } stock } } }') },
+    { body: gql('{ search(query: "lamp", first: 5) { totalCount hits { score highlight product { name stock } } } }') },
+    { body: gql('{ myOrders(first: 5) { totalCount nodes { status total { formatted } items { quantity product { name } } } } }'), headers: customer },
+    {
+      // One document, as clients send it; [<id>] in the variables becomes a fresh id per request, so
+      // every placeOrder is a new order.
+      body: JSON.stringify({
+        query: 'mutation Place($input: PlaceOrderInput!) { placeOrder(input: $input) { id status } }',
+        variables: { input: { idempotencyKey: 'load-[<id>]', items: [{ productId, quantity: 1 }] } },
+      }),
+      headers: customer,
+    },
+  ];
+  for (const entry of mix) await post(gateway.url, entry.body.replace('[<id>]', 'check'), entry.headers ?? {});
+
+  log(`warming up (${options.warmup} s)`);
+  await throughput({ url: gateway.url, body: mix[0].body, mix, connections, durationSeconds: Number(options.warmup) }, cores.load);
+  log(`sustained mixed load: ${seconds} s at ${connections} connections`);
+  const sustained = await throughput({ url: gateway.url, body: mix[0].body, mix, connections, durationSeconds: seconds }, cores.load);
+  const failed = (r: ThroughputResult) => r.errors + r.non2xx + r.mismatches;
+  const memory = () => ({ gateway: memoryOf(gateway?.pid), services: memoryOf(services.child.pid) });
+  const afterRun = memory();
+
+  out('# Load: the whole platform under mixed traffic');
+  out();
+  out(`Machine: ${cpuModel()}. Gateway (built) on core ${cores.gateway}; the platform's services (one process, embedded PGlite) and autocannon on core ${cores.load}.`);
+  out(`Mix, cycled by each of ${connections} connections (closed loop): a catalog page, a search, the customer's orders, placeOrder (a new order each time).`);
+  out('RATE_LIMIT=false RESPONSE_CACHE=false, LOG_LEVEL=warn.');
+  out();
+  out(
+    formatTable([sustained], [
+      { title: 'run', value: () => `${seconds} s sustained` },
+      { title: 'requests', align: 'right', value: (r) => String(r.requests) },
+      { title: 'req/s', align: 'right', value: (r) => r.rps.toFixed(0) },
+      { title: 'orders placed/s', align: 'right', value: (r) => (r.rps / mix.length).toFixed(0) },
+      { title: 'p50 ms', align: 'right', value: (r) => String(r.p50) },
+      { title: 'p99 ms', align: 'right', value: (r) => String(r.p99) },
+      { title: 'failed', align: 'right', value: (r) => String(failed(r)) },
+      { title: 'gateway RSS / peak MB', align: 'right', value: () => `${afterRun.gateway?.rssMb.toFixed(0)} / ${afterRun.gateway?.peakMb.toFixed(0)}` },
+      { title: 'services RSS / peak MB', align: 'right', value: () => `${afterRun.services?.rssMb.toFixed(0)} / ${afterRun.services?.peakMb.toFixed(0)}` },
+    ]),
+  );
+
+  if (soakMinutes > 0) {
+    log(`soak: ${soakMinutes} min`);
+    const samples: { minute: number; gateway: number; services: number }[] = [];
+    const started = Date.now();
+    const sampler = setInterval(() => {
+      const now = memory();
+      if (now.gateway && now.services) {
+        samples.push({ minute: Math.floor((Date.now() - started) / 60_000) + 1, gateway: now.gateway.rssMb, services: now.services.rssMb });
+      }
+    }, Number(options.sampleSeconds) * 1000);
+    const soak = await throughput({ url: gateway.url, body: mix[0].body, mix, connections, durationSeconds: soakMinutes * 60 }, cores.load);
+    clearInterval(sampler);
+    const perMinute = [...new Set(samples.map((s) => s.minute))].filter((m) => m <= soakMinutes).map((minute) => {
+      const inMinute = samples.filter((s) => s.minute === minute);
+      const mean = (key: 'gateway' | 'services') => inMinute.reduce((sum, s) => sum + s[key], 0) / inMinute.length;
+      return { minute, gateway: mean('gateway'), services: mean('services') };
+    });
+    out();
+    out(`## Soak: ${soakMinutes} min, ${soak.requests} requests (${soak.rps.toFixed(0)} req/s), p99 ${soak.p99} ms, ${failed(soak)} failed`);
+    out();
+    out(
+      formatTable(perMinute, [
+        { title: 'minute', align: 'right', value: (m) => String(m.minute) },
+        { title: 'gateway RSS MB (mean)', align: 'right', value: (m) => m.gateway.toFixed(0) },
+        { title: 'services RSS MB (mean)', align: 'right', value: (m) => m.services.toFixed(0) },
+      ]),
+    );
+    if (perMinute.length >= 3) {
+      const second = perMinute[1];
+      const last = perMinute[perMinute.length - 1];
+      const growth = (key: 'gateway' | 'services') => ((last[key] - second[key]) / second[key]) * 100;
+      out();
+      out(
+        `Last minute against the second: gateway ${growth('gateway').toFixed(1)} %, services ${growth('services').toFixed(1)} % ` +
+          `(flat means at most 10 %: ${growth('gateway') <= 10 && growth('services') <= 10 ? 'met' : 'NOT met'}).`,
+      );
+    }
+  }
+} finally {
+  await gateway?.stop();
+  await services.stop();
+}
+await mkdir(path.join(REPO_ROOT, 'bench', 'results'), { recursive: true });
+await writeFile(path.join(REPO_ROOT, 'bench', 'results', 'load.md'), `${lines.join('\n')}\n`);
