@@ -17,9 +17,9 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Command } from 'commander';
 import { bearer } from '../gateway/testing/testTokens.js';
-import { BENCH_SECRETS, OURS, REPO_ROOT, buildOurs, type RunningBenchGateway } from './lib/gateways.js';
+import { BENCH_SECRETS, REPO_ROOT, buildOurs, startPlatformWithOurs } from './lib/gateways.js';
 import { throughput, type ThroughputResult } from './lib/load.js';
-import { cpuModel, memoryOf, pinning, startProcess } from './lib/processes.js';
+import { cpuModel, memoryOf, pinning } from './lib/processes.js';
 import { formatTable } from './lib/table.js';
 import { BENCH_CUSTOMER } from './queries.js';
 
@@ -52,26 +52,14 @@ log('building our gateway (npm run build)');
 buildOurs();
 const cores = pinning();
 log('starting the platform services (first start seeds the catalog)');
-const services = await startProcess({
-  label: 'platform services',
-  command: process.execPath,
-  args: ['--import', 'tsx', path.join(REPO_ROOT, 'bench', 'platform', 'main.ts')],
-  env: { ...BENCH_SECRETS, NODE_ENV: 'development' },
-  cores: cores.load,
-  ready: /^\{"subgraphs"/,
-  timeoutMs: 180_000,
-  cwd: REPO_ROOT,
-});
-let gateway: RunningBenchGateway | undefined;
+const platform = await startPlatformWithOurs(cores);
+const { gateway, services } = platform;
 const lines: string[] = [];
 const out = (text = '') => {
   process.stdout.write(`${text}\n`);
   lines.push(text);
 };
 try {
-  const { subgraphs } = JSON.parse(services.line) as { subgraphs: Record<string, string> };
-  const urls = Object.entries(subgraphs).map(([name, url]) => `${name}=${url}`).join(',');
-  gateway = await OURS.start(path.join(REPO_ROOT, 'supergraph.graphql'), cores.gateway, { SUBGRAPH_URLS: urls });
   // A product with stock for every order the run can place, so "not enough stock" never answers.
   const created = await post(
     gateway.url,
@@ -102,7 +90,7 @@ try {
   log(`sustained mixed load: ${seconds} s at ${connections} connections`);
   const sustained = await throughput({ url: gateway.url, body: mix[0].body, mix, connections, durationSeconds: seconds }, cores.load);
   const failed = (r: ThroughputResult) => r.errors + r.non2xx + r.mismatches;
-  const memory = () => ({ gateway: memoryOf(gateway?.pid), services: memoryOf(services.child.pid) });
+  const memory = () => ({ gateway: memoryOf(gateway.pid), services: memoryOf(services.child.pid) });
   const afterRun = memory();
 
   out('# Load: the whole platform under mixed traffic');
@@ -164,8 +152,7 @@ try {
     }
   }
 } finally {
-  await gateway?.stop();
-  await services.stop();
+  await platform.stop();
 }
 await mkdir(path.join(REPO_ROOT, 'bench', 'results'), { recursive: true });
 await writeFile(path.join(REPO_ROOT, 'bench', 'results', 'load.md'), `${lines.join('\n')}\n`);

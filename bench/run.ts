@@ -32,6 +32,7 @@ import {
   buildOurs,
   ourVariant,
   startForwarder,
+  startPlatformWithOurs,
   type GatewaySpec,
   type RunningBenchGateway,
 } from './lib/gateways.js';
@@ -240,21 +241,9 @@ async function oneConnectionLatency(
 async function platformScenario(cores: { gateway: string; load: string }): Promise<GatewayFigures & { kb?: number }> {
   const figures: GatewayFigures & { kb?: number } = { gateway: OURS };
   log('platform: starting the platform services (first start seeds the catalog)');
-  const services = await startProcess({
-    label: 'platform services',
-    command: process.execPath,
-    args: ['--import', 'tsx', path.join(REPO_ROOT, 'bench', 'platform', 'main.ts')],
-    env: { ...BENCH_SECRETS, NODE_ENV: 'development' },
-    cores: cores.load,
-    ready: /^\{"subgraphs"/,
-    timeoutMs: 180_000,
-    cwd: REPO_ROOT,
-  });
-  let gateway: RunningBenchGateway | undefined;
+  const platform = await startPlatformWithOurs(cores);
+  const { gateway } = platform;
   try {
-    const { subgraphs } = JSON.parse(services.line) as { subgraphs: Record<string, string> };
-    const urls = Object.entries(subgraphs).map(([name, url]) => `${name}=${url}`).join(',');
-    gateway = await OURS.start(path.join(REPO_ROOT, 'supergraph.graphql'), cores.gateway, { SUBGRAPH_URLS: urls });
     const headers = bearer(BENCH_CUSTOMER, [], BENCH_SECRETS.JWT_SECRET);
     const body = JSON.stringify({ query: PLATFORM_QUERY });
     const first = await fetch(gateway.url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
@@ -286,8 +275,7 @@ async function platformScenario(cores: { gateway: string; load: string }): Promi
       errors: samples.reduce((sum, s) => sum + s.errors + s.non2xx + s.mismatches, 0),
     };
   } finally {
-    await gateway?.stop();
-    await services.stop();
+    await platform.stop();
   }
 }
 

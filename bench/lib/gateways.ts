@@ -179,3 +179,39 @@ function hive(routerRuntime: boolean): GatewaySpec {
 export const HIVE = hive(false);
 export const HIVE_ROUTER_RUNTIME = hive(true);
 export const ALL_GATEWAYS: readonly GatewaySpec[] = [OURS, APOLLO, HIVE, HIVE_ROUTER_RUNTIME];
+
+/**
+ * The platform's own services (bench/platform/main.ts: proxy, products, orders, search on a fresh
+ * embedded database) as one process on `cores`, and ours in front of them on `gatewayCores`.
+ */
+export async function startPlatformWithOurs(
+  cores: { gateway: string; load: string },
+): Promise<{ services: Started; gateway: RunningBenchGateway; stop(): Promise<void> }> {
+  const services = await startProcess({
+    label: 'platform services',
+    command: process.execPath,
+    args: ['--import', 'tsx', path.join(REPO_ROOT, 'bench', 'platform', 'main.ts')],
+    env: { ...BENCH_SECRETS, NODE_ENV: 'development' },
+    cores: cores.load,
+    ready: /^\{"subgraphs"/,
+    timeoutMs: 180_000,
+    cwd: REPO_ROOT,
+  });
+  try {
+    const { subgraphs } = JSON.parse(services.line) as { subgraphs: Record<string, string> };
+    const urls = Object.entries(subgraphs).map(([name, url]) => `${name}=${url}`).join(',');
+    const gateway = await OURS.start(path.join(REPO_ROOT, 'supergraph.graphql'), cores.gateway, { SUBGRAPH_URLS: urls });
+    return {
+      services,
+      gateway,
+      async stop() {
+        await gateway.stop();
+        await services.stop();
+      },
+    };
+  } catch (err) {
+    await services.stop();
+    throw err;
+  }
+}
+
