@@ -52,3 +52,12 @@ export function refuseUpgrade(socket: Duplex, error: AppError, headers: Record<s
   ];
   socket.end(`${lines.join('\r\n')}\r\n\r\n${body}`);
 }
+
+/**
+ * The bearer token a WebSocket handshake carries as `?token=`: browsers cannot set headers on a
+ * WebSocket, so the query string is where they put it. Headers, when sent, win (the callers decide).
+ */
+export function queryToken(req: IncomingMessage): string | undefined {
+  return new URL(req.url ?? '/', 'http://gateway').searchParams.get('token') || undefined;
+}
+

@@ -32,7 +32,7 @@ import type { Identity } from '../../../lib/identity.js';
 import { requestIdOf, type Logger } from '../../../lib/logger.js';
 import { maskErrorForProduction } from '../errorMasking/errorMasking.js';
 import type { FederatedSubscriptions, PreparedSubscription } from '../../federation/subscriptions/federatedSubscriptions.js';
-import { refuseUpgrade } from '../../upgrades.js';
+import { queryToken, refuseUpgrade } from '../../upgrades.js';
 import type { AuthenticationFeature } from '../authentication/useAuthentication.js';
 import type { AuthorizationFeature } from '../authorization/useAuthorization.js';
 import type { OperationLimitsFeature } from '../operationLimits/useOperationLimits.js';
@@ -277,7 +277,7 @@ function handshakeCredentials(req: IncomingMessage): IncomingHttpHeaders | undef
   if (authorization !== undefined || apiKey !== undefined) {
     return { ...(authorization !== undefined ? { authorization } : {}), ...(apiKey !== undefined ? { 'x-api-key': apiKey } : {}) };
   }
-  const token = new URL(req.url ?? '/', 'http://gateway').searchParams.get('token');
+  const token = queryToken(req);
   return token ? { authorization: `Bearer ${token}` } : undefined;
 }
 

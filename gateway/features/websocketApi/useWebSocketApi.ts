@@ -18,7 +18,7 @@ import { AppError } from '../../../lib/errors.js';
 import type { Identity } from '../../../lib/identity.js';
 import { REQUEST_ID_HEADER, type Logger } from '../../../lib/logger.js';
 import type { SharedRedis } from '../../redis.js';
-import { refuseUpgrade } from '../../upgrades.js';
+import { queryToken, refuseUpgrade } from '../../upgrades.js';
 import type { GatewayFeature } from '../feature.js';
 import type { GatewayMetrics } from '../../metrics.js';
 import { createConnectionRegistry, type ConnectionInfo } from './connectionRegistry.js';
@@ -110,7 +110,7 @@ export function useWebSocketApi(options: WebSocketApiOptions): WebSocketApiFeatu
     }
 
     // Browsers cannot set headers on a WebSocket, so the token may come as ?token=; the header wins.
-    const token = new URL(req.url ?? '/', 'http://gateway').searchParams.get('token');
+    const token = queryToken(req);
     const headers: IncomingHttpHeaders = { ...req.headers };
     if (headers.authorization === undefined && token) headers.authorization = `Bearer ${token}`;
     let identity: Identity;
