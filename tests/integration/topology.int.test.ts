@@ -6,34 +6,22 @@
  * Two gateway replicas share Redis: one rate limit across both, a rolling restart of both behind a
  * load balancer that checks /ready drops no request, and killing one leaves the other serving.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import http from 'node:http';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import type { AddressInfo } from 'node:net';
 import pg from 'pg';
-import { parse } from 'yaml';
 import { bearer } from '../../gateway/testing/testTokens.js';
 import { redisAnswers, TEST_REDIS_URL } from '../support/redis.js';
+import { composeEnvironments, freePort, prepareImage, ServiceProcesses, type Image } from '../support/serviceProcesses.js';
 import { testSecret } from '../support/testDatabase.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 /** In the order compose starts them (each waits for the previous ones to be healthy). */
 const SERVICES = ['db-proxy', 'products', 'orders', 'search', 'gateway-1', 'gateway-2'] as const;
 type ServiceName = (typeof SERVICES)[number];
 /** The anonymous bucket both replicas must share: this many requests in all, then 429. */
 const ANONYMOUS_BURST = 6;
-
-interface ComposeService {
-  command: string[];
-  environment: Record<string, string>;
-  expose: string[];
-}
 
 async function postgresAnswers(): Promise<boolean> {
   const client = new pg.Client({ connectionString: DATABASE_URL, connectionTimeoutMillis: 2_000 });
@@ -47,18 +35,6 @@ async function postgresAnswers(): Promise<boolean> {
     await client.end().catch(() => {});
   }
 }
-
-async function freePort(): Promise<number> {
-  const server = createNetServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-/** `${NAME:-default}` as docker-compose fills it from .env: `variables` play the part of .env. */
-const interpolate = (value: string, variables: Record<string, string>) =>
-  String(value).replace(/\$\{([A-Z0-9_]+)(?::-([^}]*))?\}/g, (_m, name: string, fallback = '') => variables[name] ?? fallback);
 
 const [pgUp, redisUp] = await Promise.all([postgresAnswers(), redisAnswers()]);
 const available = pgUp && redisUp;
@@ -86,51 +62,13 @@ describeTopology('the docker-compose topology as OS processes', () => {
     RATE_LIMIT_ANONYMOUS: `rate:1/h,burst:${ANONYMOUS_BURST}`,
     RATE_LIMIT_USER: 'rate:100000/s,burst:100000',
   };
-  const pgAddress = new URL(DATABASE_URL);
-  let dir = '';
-  const ports = new Map<ServiceName, number>();
-  const envs = new Map<ServiceName, Record<string, string>>();
-  const commands = new Map<ServiceName, string[]>();
-  const processes = new Map<ServiceName, { child: ChildProcess; output: () => string }>();
-  const urlOf = (name: ServiceName) => `http://127.0.0.1:${ports.get(name)}`;
+  let image: Image | undefined;
+  let services: ServiceProcesses | undefined;
+  const urlOf = (name: ServiceName) => services!.url(name);
   const token = bearer('topology-user', [], variables.JWT_SECRET);
-
-  function start(name: ServiceName): void {
-    const [command, ...args] = commands.get(name)!;
-    const child = spawn(command === 'node' ? process.execPath : command, args, {
-      cwd: dir,
-      // Only what the container gets (plus PATH): nothing from the test's own environment leaks in.
-      env: { PATH: process.env.PATH, ...envs.get(name) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20_000));
-    child.stdout!.on('data', keep);
-    child.stderr!.on('data', keep);
-    processes.set(name, { child, output: () => output });
-  }
-
-  /** Waits as compose's `condition: service_healthy` does: /ready answers 200. */
-  async function healthy(name: ServiceName, timeoutMs = 60_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    const { child, output } = processes.get(name)!;
-    while (Date.now() < deadline) {
-      if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}:\n${output()}`);
-      const ok = await fetch(`${urlOf(name)}/ready`).then((r) => r.ok, () => false);
-      if (ok) return;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    throw new Error(`${name} did not become ready:\n${output()}`);
-  }
-
-  async function stop(name: ServiceName, signal: NodeJS.Signals): Promise<number | null> {
-    const { child } = processes.get(name)!;
-    if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
-    const exited = once(child, 'exit');
-    child.kill(signal);
-    const [code] = (await exited) as [number | null];
-    return code;
-  }
+  const start = (name: ServiceName) => services!.get(name).start();
+  const healthy = (name: ServiceName) => services!.get(name).healthy();
+  const stop = (name: ServiceName, signal: NodeJS.Signals) => services!.get(name).stop(signal);
 
   const graphql = (base: string, query: string, headers: Record<string, string> = {}) =>
     fetch(`${base}/graphql`, {
@@ -140,46 +78,21 @@ describeTopology('the docker-compose topology as OS processes', () => {
     });
 
   beforeAll(async () => {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'topology-'));
-    // Laid out as the image: dist/, production node_modules, package.json, the supergraph, the schemas.
-    const build = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'build.mjs'), path.join(dir, 'dist')], { encoding: 'utf8' });
-    if (build.status !== 0) throw new Error(`build failed:\n${build.stderr}`);
-    copyFileSync(path.join(ROOT, 'package.json'), path.join(dir, 'package.json'));
-    copyFileSync(path.join(ROOT, 'supergraph.graphql'), path.join(dir, 'supergraph.graphql'));
-    symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'));
-    symlinkSync(path.join(ROOT, 'subgraphs'), path.join(dir, 'subgraphs'));
-
-    const compose = parse(readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
-      services: Record<string, ComposeService>;
-    };
+    image = await prepareImage('topology-');
+    const ports = new Map<string, number>();
     for (const name of SERVICES) ports.set(name, await freePort());
-    // Container address -> local address: each service's own name and port, Redis and PostgreSQL.
-    const hosts: [RegExp, string][] = SERVICES.map((name) => [
-      new RegExp(`//${name}:${compose.services[name].expose[0]}\\b`, 'g'),
-      `//127.0.0.1:${ports.get(name)}`,
-    ]);
-    hosts.push([/redis:\/\/redis:6379/g, TEST_REDIS_URL]);
-    hosts.push([/@postgres:5432\//g, `@${pgAddress.host}/`]);
-    for (const name of SERVICES) {
-      const service = compose.services[name];
-      const env: Record<string, string> = {};
-      for (const [key, raw] of Object.entries(service.environment)) {
-        let value = interpolate(raw, variables);
-        for (const [pattern, local] of hosts) value = value.replace(pattern, local);
-        // The port the container listens on, here the free one picked for it.
-        env[key] = /_PORT$/.test(key) && value === service.expose[0] ? String(ports.get(name)) : value;
-      }
-      envs.set(name, env);
-      commands.set(name, service.command);
-    }
-    for (const name of SERVICES) {
-      start(name);
-      await healthy(name);
-    }
+    const specs = composeEnvironments({
+      ports,
+      variables,
+      // Container address -> local address: Redis and PostgreSQL (each service's own are mapped by name).
+      external: { 'redis:6379': new URL(TEST_REDIS_URL).host, 'postgres:5432': new URL(DATABASE_URL).host },
+    });
+    services = new ServiceProcesses(specs, image.dir);
+    await services.startInOrder(SERVICES);
   }, 180_000);
 
   afterAll(async () => {
-    await Promise.all(SERVICES.filter((name) => processes.has(name)).map((name) => stop(name, 'SIGTERM')));
+    await services?.stopAll('SIGTERM');
     const client = new pg.Client({ connectionString: DATABASE_URL });
     await client.connect();
     try {
@@ -188,7 +101,7 @@ describeTopology('the docker-compose topology as OS processes', () => {
     } finally {
       await client.end();
     }
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    image?.dispose();
   }, 60_000);
 
   it('serves the same graph through both replicas, on the real PostgreSQL', async () => {
