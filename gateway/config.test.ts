@@ -3,9 +3,22 @@ import { ConfigError } from '../lib/config.js';
 import { loadGatewayConfig } from './config.js';
 
 describe('loadGatewayConfig', () => {
-  it('reads the executor, the plan cache size and the number of workers', () => {
-    const config = loadGatewayConfig({ QUERY_PLAN_EXECUTOR: 'apollo', QUERY_PLAN_CACHE_SIZE: '50', GATEWAY_WORKERS: '3' });
-    expect([config.queryPlanExecutor, config.queryPlanCacheSize, config.workers]).toEqual(['apollo', 50, 3]);
+  it('reads the executor, the plan and document cache sizes and the number of workers', () => {
+    const config = loadGatewayConfig({
+      QUERY_PLAN_EXECUTOR: 'apollo',
+      QUERY_PLAN_CACHE_SIZE: '50',
+      QUERY_PLAN_CACHE_MB: '4',
+      DOCUMENT_CACHE_MB: '2',
+      GATEWAY_WORKERS: '3',
+    });
+    expect([config.queryPlanExecutor, config.queryPlanCacheSize, config.queryPlanCacheBytes, config.documentCacheBytes, config.workers]).toEqual([
+      'apollo',
+      50,
+      4 * 2 ** 20,
+      2 * 2 ** 20,
+      3,
+    ]);
+    expect(() => loadGatewayConfig({ DOCUMENT_CACHE_MB: '0' })).toThrow(/DOCUMENT_CACHE_MB/);
     expect(loadGatewayConfig({ GATEWAY_WORKERS: 'auto' }).workers).toBe(os.availableParallelism());
     expect(() => loadGatewayConfig({ QUERY_PLAN_EXECUTOR: 'fast', GATEWAY_WORKERS: '0' })).toThrow(
       /GATEWAY_WORKERS: must be a whole number from 1 to 256, or auto[\s\S]*QUERY_PLAN_EXECUTOR: [^\n]*"gateway"\|"apollo"/,
@@ -38,6 +51,8 @@ describe('loadGatewayConfig', () => {
       },
       queryPlanExecutor: 'gateway',
       queryPlanCacheSize: 1000,
+      queryPlanCacheBytes: 16 * 2 ** 20,
+      documentCacheBytes: 16 * 2 ** 20,
       subgraphBatching: true,
       operationLimits: { maxDepth: 15, maxAliases: 30, maxRootFields: 20, maxTokens: 5_000, maxCost: 25_000, defaultListSize: 10 },
       // --- authentication ---

@@ -67,6 +67,10 @@ export interface GatewayConfig {
   queryPlanExecutor: 'gateway' | 'apollo';
   /** Operations whose query plans (and compiled form) are kept, per supergraph. @default 1000 */
   queryPlanCacheSize: number;
+  /** Estimated heap the kept plans may take, per supergraph (QUERY_PLAN_CACHE_MB). */
+  queryPlanCacheBytes: number;
+  /** Estimated heap of the parsed and validated documents Apollo Server keeps (DOCUMENT_CACHE_MB). */
+  documentCacheBytes: number;
   /** Entity fetches of one plan level to the same subgraph go as one request (gateway executor). @default true */
   subgraphBatching: boolean;
   /** Hostile-operation limits (features/useOperationLimits). */
@@ -230,6 +234,8 @@ const gatewayEnvSchema = z.object({
   ...subgraphResilienceEnv,
   QUERY_PLAN_EXECUTOR: z.enum(['gateway', 'apollo']).default('gateway'),
   QUERY_PLAN_CACHE_SIZE: env.positiveInt(1_000),
+  QUERY_PLAN_CACHE_MB: env.positiveInt(16),
+  DOCUMENT_CACHE_MB: env.positiveInt(16),
   SUBGRAPH_BATCHING: env.bool(true),
   GATEWAY_MAX_DEPTH: env.positiveInt(15),
   GATEWAY_MAX_ALIASES: z.coerce.number().int().min(0).default(30),
@@ -374,6 +380,8 @@ export function loadGatewayConfig(
     }),
     queryPlanExecutor: values.QUERY_PLAN_EXECUTOR,
     queryPlanCacheSize: values.QUERY_PLAN_CACHE_SIZE,
+    queryPlanCacheBytes: values.QUERY_PLAN_CACHE_MB * 2 ** 20,
+    documentCacheBytes: values.DOCUMENT_CACHE_MB * 2 ** 20,
     subgraphBatching: values.SUBGRAPH_BATCHING,
     operationLimits: Object.freeze({
       maxDepth: values.GATEWAY_MAX_DEPTH,

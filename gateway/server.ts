@@ -27,6 +27,7 @@ import { useAuthentication } from './features/authentication/useAuthentication.j
 import { maskErrorForProduction } from './features/errorMasking/errorMasking.js';
 import { withPlanExecutor } from './federation/execution/planExecutor.js';
 import { withResponseKeyGuard } from './federation/planning/responseKeyGuard.js';
+import { documentCache } from '../lib/documentCache.js';
 import { useOperationLimits } from './features/operationLimits/useOperationLimits.js';
 import { useAuthorization } from './features/authorization/useAuthorization.js';
 import { useSubscriptions } from './features/subscriptions/useSubscriptions.js';
@@ -140,6 +141,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
             planningFor: (sdl) => supergraph.planningFor(sdl),
             subgraph: (name) => dataSources.get(name),
             planCacheSize: config.queryPlanCacheSize,
+            planCacheBytes: config.queryPlanCacheBytes,
             batching: config.subgraphBatching,
             onPlanCache: (hit) => metrics.queryPlanCache.inc({ result: hit ? 'hit' : 'miss' }),
             tracing,
@@ -214,6 +216,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
             identitySigningSecret: config.authentication.identitySigningSecret,
             batching: config.subgraphBatching,
             planCacheSize: config.queryPlanCacheSize,
+            planCacheBytes: config.queryPlanCacheBytes,
             connectTimeoutMs: resilience.longestTimeoutMs,
             logger,
           }),
@@ -279,6 +282,8 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
       includeStacktraceInErrorResponses: !config.production,
       allowBatchedHttpRequests: config.batching,
       persistedQueries: persistedQueries.persistedQueries,
+      // Bounded by the heap documents take, not Apollo's default estimate of 30 MiB of JSON (documentCache.ts).
+      documentStore: documentCache(config.documentCacheBytes),
       ...(config.production ? { formatError: maskErrorForProduction } : {}),
       // The IDE is served by useGraphiQL (offline); Apollo's own landing page loads from a CDN.
       plugins: [ApolloServerPluginLandingPageDisabled(), ...features.flatMap((f) => f.plugins ?? [])],

@@ -21,6 +21,8 @@ export interface SubgraphBaseConfig {
   identityMaxAgeMs: number;
   logLevel: string;
   production: boolean;
+  /** Estimated heap of the parsed and validated documents Apollo Server keeps (DOCUMENT_CACHE_MB). @default 16 MiB */
+  documentCacheBytes?: number;
   /** OTLP/HTTP collector for traces (OTEL_EXPORTER_OTLP_ENDPOINT); tracing is off without one. */
   otlpEndpoint?: string;
 }
@@ -44,6 +46,7 @@ export function subgraphEnvSchema<E extends z.ZodRawShape>(service: string, defa
       INTERNAL_SERVICE_TOKEN: z.string().min(16, 'must be at least 16 characters').default(devSecret('internal')),
       IDENTITY_SIGNING_SECRET: z.string().min(16, 'must be at least 16 characters').default(devSecret('identity-signing')),
       IDENTITY_MAX_AGE_MS: env.positiveInt(60_000),
+      DOCUMENT_CACHE_MB: env.positiveInt(16),
       LOG_LEVEL: env.logLevel(),
       OTEL_EXPORTER_OTLP_ENDPOINT: env.otlpEndpoint(),
       NODE_ENV: z.string().default('development'),
@@ -72,6 +75,7 @@ export function toBaseConfig(service: string, values: Record<string, unknown>): 
     identityMaxAgeMs: values.IDENTITY_MAX_AGE_MS as number,
     logLevel: values.LOG_LEVEL as string,
     production: values.NODE_ENV === 'production',
+    documentCacheBytes: (values.DOCUMENT_CACHE_MB as number) * 2 ** 20,
     otlpEndpoint: values.OTEL_EXPORTER_OTLP_ENDPOINT as string | undefined,
   };
 }

@@ -14,6 +14,7 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import { Kind, parse, type DocumentNode, type GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import { documentCache } from '../../lib/documentCache.js';
 import { AppError, isErrorCode } from '../../lib/errors.js';
 import { Draining, errorHandler, healthRoutes, jsonBody, listen, notFoundHandler } from '../../lib/httpServer.js';
 import type { Identity } from '../../lib/identity.js';
@@ -158,6 +159,8 @@ export async function startSubgraph<
       schema,
       introspection: true,
       includeStacktraceInErrorResponses: !config.production,
+      // Bounded by the heap documents take, not Apollo's default estimate of 30 MiB of JSON (lib/documentCache.ts).
+      documentStore: documentCache(config.documentCacheBytes ?? 16 * 2 ** 20),
       formatError: (formatted, error) => maskError(formatted, error, logger),
       // Inline traces only feed Apollo's hosted studio, which this platform does not use.
       plugins: [

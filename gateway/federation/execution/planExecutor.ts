@@ -20,9 +20,10 @@ import {
   type GraphQLSchema,
   type OperationDefinitionNode,
 } from 'graphql';
-import { LRUCache } from 'lru-cache';
+import type { LRUCache } from 'lru-cache';
 import { markError, type Tracing } from '../../../lib/tracing.js';
 import type { GatewayContext } from '../../context.js';
+import { DEFAULT_PLAN_CACHE_BYTES, operationCache } from '../planning/planCache.js';
 import {
   compilePlan,
   isSupportedPlan,
@@ -52,6 +53,8 @@ export interface PlanExecutorOptions {
   subgraph(name: string): SubgraphCaller | undefined;
   /** Operations whose plans are kept, per supergraph. @default 1000 */
   planCacheSize?: number;
+  /** Estimated heap those plans may take, per supergraph. @default 16 MiB */
+  planCacheBytes?: number;
   /** Send entity fetches that are ready together to one subgraph as one request. @default true */
   batching?: boolean;
   /** Counts each plan cache look-up (gateway_query_plan_cache_total). */
@@ -80,7 +83,7 @@ export function withPlanExecutor(gateway: GatewayLike, options: PlanExecutorOpti
     if (states.has(apiSchema)) return;
     states.set(apiSchema, {
       planning: options.planningFor(coreSupergraphSdl),
-      plans: new LRUCache({ max: options.planCacheSize ?? 1000 }),
+      plans: operationCache(options.planCacheSize ?? 1000, options.planCacheBytes ?? DEFAULT_PLAN_CACHE_BYTES),
     });
   };
 

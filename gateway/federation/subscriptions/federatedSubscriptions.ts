@@ -13,11 +13,12 @@
 import { createHash } from 'node:crypto';
 import { operationFromDocument } from '@apollo/federation-internals';
 import { GraphQLError, getVariableValues, type DocumentNode, type ExecutionResult, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
-import { LRUCache } from 'lru-cache';
+import type { LRUCache } from 'lru-cache';
 import type { Identity } from '../../../lib/identity.js';
 import { REQUEST_ID_HEADER, type Logger } from '../../../lib/logger.js';
 import { signIdentityHeaders } from '../../../lib/signedIdentity.js';
 import type { GatewayContext } from '../../context.js';
+import { DEFAULT_PLAN_CACHE_BYTES, operationCache } from '../planning/planCache.js';
 import { applyRootResponse, compileSubscriptionPlan, type CompiledSubscription, type SubgraphCaller } from '../execution/executePlan.js';
 import { executeCompiled, operationOf, type PlanningContext } from '../execution/planExecutor.js';
 import { compileResponseShape, type ResponseShape } from '../execution/responseShape.js';
@@ -35,6 +36,8 @@ export interface FederatedSubscriptionsOptions {
   batching?: boolean;
   /** Subscription documents whose plans are kept, per supergraph. @default 1000 */
   planCacheSize?: number;
+  /** Estimated heap those plans may take, per supergraph. @default 16 MiB */
+  planCacheBytes?: number;
   /** How long a subgraph may take to accept an upstream subscription. @default 10000 */
   connectTimeoutMs?: number;
   logger?: Logger;
@@ -82,7 +85,7 @@ export function createFederatedSubscriptions(options: FederatedSubscriptionsOpti
     state = {
       schema: apiSchema,
       planning: options.planningFor(coreSupergraphSdl),
-      plans: new LRUCache({ max: options.planCacheSize ?? 1000 }),
+      plans: operationCache(options.planCacheSize ?? 1000, options.planCacheBytes ?? DEFAULT_PLAN_CACHE_BYTES),
     };
   });
 
