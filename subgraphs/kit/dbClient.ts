@@ -62,6 +62,29 @@ function refuseNul<T>(value: T): T {
   return value;
 }
 
+const DB_UNAVAILABLE_MESSAGE = 'The database is unavailable right now; retry shortly';
+
+/**
+ * The proxy's DB_UNAVAILABLE says what it knows of the outage: the server's address in a refused
+ * connection ("connect ECONNREFUSED <host>:<port>"), PostgreSQL's own message and SQLSTATE ("the
+ * database system is not yet accepting connections", 57P03). This service hands the error on to its
+ * callers (GraphQL, REST) as a passing outage, so only that goes on: the code, a fixed message,
+ * `retryable` and the Retry-After. The proxy's error stays as the cause, for this service's logs.
+ * (With its SQLSTATE kept, the masking of database errors also told the same outage as an
+ * INTERNAL_SERVER_ERROR whenever PostgreSQL itself, not the proxy, refused.)
+ */
+function asOutage(err: unknown): never {
+  if (err instanceof AppError && err.code === 'DB_UNAVAILABLE') {
+    const outage = new AppError('DB_UNAVAILABLE', DB_UNAVAILABLE_MESSAGE, {
+      details: { retryable: true },
+      retryAfterSeconds: err.retryAfterSeconds ?? 1,
+      cause: err,
+    });
+    throw Object.assign(outage, { httpStatus: (err as AppError & { httpStatus?: number }).httpStatus });
+  }
+  throw err;
+}
+
 export function createDbClient(options: DbClientOptions): DbClient {
   const http: JsonHttpClient = createJsonHttpClient({
     baseUrl: options.proxyUrl,
@@ -74,13 +97,17 @@ export function createDbClient(options: DbClientOptions): DbClient {
 
   const bound = (requestId: string | undefined): Db => ({
     read: async <Row>(sql: string, params: SqlParam[] = []) =>
-      http.post<QueryResult<Row>>('/v1/query', { sql, params: refuseNul(params) }, { requestId, retry: true }),
+      http.post<QueryResult<Row>>('/v1/query', { sql, params: refuseNul(params) }, { requestId, retry: true }).catch(asOutage),
     query: async <Row>(sql: string, params: SqlParam[] = []) =>
-      http.post<QueryResult<Row>>('/v1/query', { sql, params: refuseNul(params) }, { requestId }),
+      http.post<QueryResult<Row>>('/v1/query', { sql, params: refuseNul(params) }, { requestId }).catch(asOutage),
     batch: async (statements) =>
-      (await http.post<BatchResponse>('/v1/batch', { statements: refuseNul(statements) }, { requestId })).results,
+      (await http.post<BatchResponse>('/v1/batch', { statements: refuseNul(statements) }, { requestId }).catch(asOutage)).results,
     transaction: async (statements, txOptions = {}) =>
-      (await http.post<TransactionResponse>('/v1/transaction', { statements: refuseNul(statements), ...txOptions }, { requestId })).results,
+      (
+        await http
+          .post<TransactionResponse>('/v1/transaction', { statements: refuseNul(statements), ...txOptions }, { requestId })
+          .catch(asOutage)
+      ).results,
   });
 
   return {

@@ -66,6 +66,8 @@ interface Sample {
   unclear?: string;
   /** The first error's message. */
   message?: string;
+  /** The errors of a failed answer, as the client got them. */
+  errorText?: string;
 }
 
 interface Answer {
@@ -95,6 +97,8 @@ interface FaultFigures {
   /** A message for each code seen. */
   messages: Record<string, string>;
   unclear: string[];
+  /** Failures that told the client something internal (an address, a database message). */
+  leaks: string[];
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -168,6 +172,7 @@ describeFaults('faults under steady traffic', () => {
         if (!sample.ok) {
           sample.codes = errorCodes(json);
           sample.message = json.errors?.[0]?.message ?? json.error?.message;
+          sample.errorText = JSON.stringify(json.errors ?? json.error ?? json).slice(0, 2_000);
           if (sample.codes.length === 0 || sample.codes.some((c) => !c)) {
             sample.unclear = `HTTP ${response.status} without an error code: ${JSON.stringify(json).slice(0, 200)}`;
           }
@@ -323,6 +328,7 @@ describeFaults('faults under steady traffic', () => {
       if (s.codes[0] && s.message) messages[s.codes[0]] ??= s.message;
     }
     const unclear = samples.filter((s) => s.start >= start && s.unclear).map((s) => `${s.kind}: ${s.unclear}`);
+    const leaks = samples.filter((s) => s.start >= start && s.errorText && leaksInternals(s.errorText)).map((s) => `${s.kind}: ${s.errorText}`);
     const result: FaultFigures = {
       fault: name,
       windowMs: end - start,
@@ -333,13 +339,27 @@ describeFaults('faults under steady traffic', () => {
       codes,
       messages,
       unclear,
+      leaks: [...new Set(leaks)].slice(0, 5),
     };
     figures.push(result);
     return result;
   }
 
+  /**
+   * The services run in production mode (as compose runs them): an error may say what failed, never
+   * where it lives (a loopback address, a port of ours or PostgreSQL's) or what the database said.
+   */
+  function leaksInternals(text: string): boolean {
+    const ports = [...(services?.processes.values() ?? [])].map((s) => s.spec.port).concat(cluster?.port ?? [], faultProxy?.port ?? []);
+    return (
+      /127\.0\.0\.1|localhost|\[::1\]/i.test(text) ||
+      ports.some((port) => new RegExp(`[:\\s"]${port}\\b`).test(text)) ||
+      /\b(?:sqlstate|postgres|database system|relation|syntax error at)\b/i.test(text)
+    );
+  }
+
   function expectRecovered(result: FaultFigures): void {
-    expect({ fault: result.fault, unclearFailures: result.unclear }).toEqual({ fault: result.fault, unclearFailures: [] });
+    expect({ fault: result.fault, unclearFailures: result.unclear, leaks: result.leaks }).toEqual({ fault: result.fault, unclearFailures: [], leaks: [] });
     expect(result.sent).toBeGreaterThan(0);
     expect(result.recoveryMs).toBeLessThanOrEqual(RECOVERY_BOUND_MS);
   }
@@ -451,6 +471,8 @@ describeFaults('faults under steady traffic', () => {
     });
     expectRecovered(result);
     expect(result.failed).toBeGreaterThan(0);
+    // The outage is told as one (DB_UNAVAILABLE, retry), whether the proxy or PostgreSQL refused, never as a bug.
+    expect(result.codes).not.toHaveProperty('INTERNAL_SERVER_ERROR');
   }, 60_000);
 
   const networkFaults: [string, FaultMode][] = [

@@ -1,0 +1,86 @@
+/**
+ * What the proxy client hands on when the database is out: against a real HTTP server answering as
+ * the connection proxy does while PostgreSQL refuses connections or is still starting (the fault
+ * suite, tests/integration/faults.int.test.ts, sees the same through the real proxy and server).
+ */
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { AppError } from '../../lib/errors.js';
+import { createDbClient, type DbClient } from './dbClient.js';
+
+let server: Server;
+let client: DbClient;
+let answer: { status: number; body: unknown };
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(answer.status, { 'content-type': 'application/json', 'retry-after': '1' });
+      res.end(JSON.stringify(answer.body));
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  client = createDbClient({ proxyUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, credential: 'kit-test-credential' });
+});
+
+afterAll(async () => {
+  await client.close();
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+});
+
+async function failure(promise: Promise<unknown>): Promise<AppError> {
+  try {
+    await promise;
+  } catch (err) {
+    return err as AppError;
+  }
+  throw new Error('expected the call to fail');
+}
+
+describe('the proxy client when the database is out', () => {
+  const outages = [
+    { message: 'Cannot connect to database orders: connect ECONNREFUSED 10.1.2.3:5432', details: { retryable: true } },
+    {
+      message: 'Cannot connect to database products: the database system is not yet accepting connections',
+      details: { retryable: true, sqlstate: '57P03' },
+    },
+  ];
+  for (const outage of outages) {
+    it(`hands on DB_UNAVAILABLE without the proxy's account of it (${outage.message.slice(0, 40)}...)`, async () => {
+      answer = { status: 503, body: { error: { code: 'DB_UNAVAILABLE', ...outage } } };
+      const calls = [
+        () => client.read('SELECT 1'),
+        () => client.query('SELECT 1'),
+        () => client.batch([{ sql: 'SELECT 1' }]),
+        () => client.transaction([{ sql: 'SELECT 1' }]),
+      ];
+      for (const call of calls) {
+        const err = await failure(call());
+        expect(err).toBeInstanceOf(AppError);
+        expect({ code: err.code, status: err.status, message: err.message, details: err.details, retryAfter: err.retryAfterSeconds }).toEqual({
+          code: 'DB_UNAVAILABLE',
+          status: 503,
+          message: 'The database is unavailable right now; retry shortly',
+          details: { retryable: true },
+          retryAfter: 1,
+        });
+        // The service's own logs still have what the proxy said.
+        expect((err.cause as AppError).message).toBe(outage.message);
+      }
+    });
+  }
+
+  it('hands on other proxy errors as they are (a conflict keeps its sqlstate for the caller to decide)', async () => {
+    answer = { status: 409, body: { error: { code: 'CONFLICT', message: 'duplicate key value', details: { sqlstate: '23505' } } } };
+    const err = await failure(client.query('INSERT INTO t VALUES (1)'));
+    expect({ code: err.code, message: err.message, details: err.details }).toEqual({
+      code: 'CONFLICT',
+      message: 'duplicate key value',
+      details: { sqlstate: '23505' },
+    });
+  });
+});
