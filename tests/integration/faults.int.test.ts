@@ -91,6 +91,8 @@ interface FaultFigures {
   windowMs: number;
   sent: number;
   failed: number;
+  /** Steady requests sent after the fault was lifted that still failed (until everything settled). */
+  failedAfter: number;
   recoveryMs: number;
   slowestMs: number;
   codes: Record<string, number>;
@@ -143,6 +145,8 @@ describeFaults('faults under steady traffic', () => {
   const orders: TrackedOrder[] = [];
   const figures: FaultFigures[] = [];
   let lowestStockSeen = Infinity;
+  /** The orders and requests of the whole run, once the invariants were checked. */
+  let summary = '';
   let running = false;
   /** After this moment a client gives up on an order it could not finish (the suite is ending). */
   let giveUpAt = Infinity;
@@ -320,6 +324,7 @@ describeFaults('faults under steady traffic', () => {
     // Whatever was sent during the fault has its answer before it is counted.
     await settle(end);
     const during = samples.filter((s) => !s.probe && s.start >= start && s.start < end);
+    const after = samples.filter((s) => !s.probe && s.start >= end);
     const failed = during.filter((s) => !s.ok);
     const codes: Record<string, number> = {};
     const messages: Record<string, string> = {};
@@ -334,6 +339,7 @@ describeFaults('faults under steady traffic', () => {
       windowMs: end - start,
       sent: during.length,
       failed: failed.length,
+      failedAfter: after.filter((s) => !s.ok).length,
       recoveryMs,
       slowestMs: Math.max(0, ...during.map((s) => s.end - s.start)),
       codes,
@@ -428,8 +434,8 @@ describeFaults('faults under steady traffic', () => {
     await Promise.all(loops);
     if (figures.length) {
       const table = formatTable(figures);
-      console.log(`faults under steady traffic:\n${table}\n\nan error message of each code:\n${figures.map((f) => `${f.fault}: ${JSON.stringify(f.messages)}`).join('\n')}`);
-      if (process.env.FAULTS_REPORT) writeFileSync(process.env.FAULTS_REPORT, `${table}\n`);
+      console.log(`faults under steady traffic:\n${table}\n\n${summary}\n\nan error message of each code:\n${figures.map((f) => `${f.fault}: ${JSON.stringify(f.messages)}`).join('\n')}`);
+      if (process.env.FAULTS_REPORT) writeFileSync(process.env.FAULTS_REPORT, `${table}\n\n${summary}\n`);
     }
     for (const exit of services?.unexpectedExits() ?? []) {
       console.log(`${exit.name} exited unexpectedly (${exit.code ?? exit.signal}):\n${exit.output.slice(-3_000)}`);
@@ -607,10 +613,10 @@ describeFaults('faults under steady traffic', () => {
       expect(placed.length).toBeGreaterThan(100);
       expect(stockNow.get(productIds[productIds.length - 1])).toBe(0);
       expect(orders.some((o) => o.outcome === 'refused')).toBe(true);
-      console.log(
+      summary = (
         `orders: ${placed.length} placed, ${orders.filter((o) => o.outcome === 'refused').length} refused (sold out), ` +
           `${orders.filter((o) => o.attempts > 1).length} needed retries (most attempts: ${Math.max(...orders.map((o) => o.attempts))}); ` +
-          `requests: ${samples.length}, ${samples.filter((s) => !s.ok).length} failed`,
+          `requests: ${samples.length}, ${samples.filter((s) => !s.ok).length} failed`
       );
     } finally {
       await Promise.all([ordersDb.end(), productsDb.end()]);
@@ -620,12 +626,13 @@ describeFaults('faults under steady traffic', () => {
 });
 
 function formatTable(rows: FaultFigures[]): string {
-  const header = ['fault', 'lasted s', 'sent', 'failed', 'recovered after s', 'slowest answer ms', 'failures by code'];
+  const header = ['fault', 'lasted s', 'sent', 'failed', 'failed after', 'recovered after s', 'slowest answer ms', 'failures by code'];
   const lines = rows.map((r) => [
     r.fault,
     (r.windowMs / 1000).toFixed(1),
     String(r.sent),
     String(r.failed),
+    String(r.failedAfter),
     Number.isFinite(r.recoveryMs) ? (r.recoveryMs / 1000).toFixed(2) : 'never',
     String(r.slowestMs),
     Object.entries(r.codes)
@@ -634,6 +641,7 @@ function formatTable(rows: FaultFigures[]): string {
       .join(', ') || '-',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
-  const format = (cells: string[]) => `| ${cells.map((c, i) => (i === 0 || i === 6 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
-  return [format(header), `|${widths.map((w, i) => (i === 0 || i === 6 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`, ...lines.map(format)].join('\n');
+  const left = (i: number) => i === 0 || i === header.length - 1;
+  const format = (cells: string[]) => `| ${cells.map((c, i) => (left(i) ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
+  return [format(header), `|${widths.map((w, i) => (left(i) ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`, ...lines.map(format)].join('\n');
 }
