@@ -82,6 +82,7 @@ describe('loadGatewayConfig', () => {
       // --- caching ---
       responseCache: true,
       responseCacheMaxEntries: 10_000,
+      responseCacheMaxBytes: 64 * 2 ** 20,
       responseCacheDefaultMaxAge: 0,
       apq: true,
       persistedDocuments: undefined,
@@ -179,6 +180,7 @@ describe('loadGatewayConfig', () => {
       loadGatewayConfig({
         RESPONSE_CACHE: 'false',
         RESPONSE_CACHE_MAX_ENTRIES: '50',
+        RESPONSE_CACHE_MAX_MB: '2',
         RESPONSE_CACHE_DEFAULT_MAX_AGE: '5',
         APQ: 'false',
         PERSISTED_DOCUMENTS: 'ops.json',
@@ -187,6 +189,7 @@ describe('loadGatewayConfig', () => {
     ).toMatchObject({
       responseCache: false,
       responseCacheMaxEntries: 50,
+      responseCacheMaxBytes: 2 * 2 ** 20,
       responseCacheDefaultMaxAge: 5,
       apq: false,
       persistedDocuments: 'ops.json',

@@ -91,6 +91,8 @@ export interface GatewayConfig {
   responseCache: boolean;
   /** Most entries the in-memory cache stores keep (without REDIS_URL). @default 10000 */
   responseCacheMaxEntries: number;
+  /** Most characters of cached answers the in-memory cache keeps (RESPONSE_CACHE_MAX_MB). @default 64 MiB */
+  responseCacheMaxBytes: number;
   /** Seconds to keep a response no hint covers; 0 caches only what hints allow. @default 0 */
   responseCacheDefaultMaxAge: number;
   /** Automatic persisted queries (register a query by its sha256 hash). @default true */
@@ -256,6 +258,7 @@ const gatewayEnvSchema = z.object({
   // --- caching ---
   RESPONSE_CACHE: env.bool(true),
   RESPONSE_CACHE_MAX_ENTRIES: env.positiveInt(10_000),
+  RESPONSE_CACHE_MAX_MB: env.positiveInt(64),
   RESPONSE_CACHE_DEFAULT_MAX_AGE: z.coerce.number().int().min(0).default(0),
   APQ: env.bool(true),
   PERSISTED_DOCUMENTS: z.string().min(1).optional(),
@@ -402,6 +405,7 @@ export function loadGatewayConfig(
     // --- caching ---
     responseCache: values.RESPONSE_CACHE,
     responseCacheMaxEntries: values.RESPONSE_CACHE_MAX_ENTRIES,
+    responseCacheMaxBytes: values.RESPONSE_CACHE_MAX_MB * 2 ** 20,
     responseCacheDefaultMaxAge: values.RESPONSE_CACHE_DEFAULT_MAX_AGE,
     apq: values.APQ,
     persistedDocuments: values.PERSISTED_DOCUMENTS,

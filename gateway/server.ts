@@ -176,6 +176,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
             redis,
             namespace: STORE_NAMESPACES.responseCache,
             maxEntries: config.responseCacheMaxEntries,
+            maxBytes: config.responseCacheMaxBytes,
             logger,
           }),
           defaultMaxAge: config.responseCacheDefaultMaxAge,

@@ -18,10 +18,11 @@ export const STORE_NAMESPACES = { responseCache: 'gw:cache:', persistedQueries: 
 export function createStore(options: {
   redis?: SharedRedis;
   namespace: string;
-  /** Bound of the in-memory store. @default 10000 */
+  /** Bounds of the in-memory store. @default 10000 entries, 32 MiB */
   maxEntries?: number;
+  maxBytes?: number;
   logger?: Logger;
 }): KeyValueStore {
   if (options.redis) return createRedisStore({ redis: options.redis, namespace: options.namespace, logger: options.logger });
-  return createMemoryStore({ maxEntries: options.maxEntries });
+  return createMemoryStore({ maxEntries: options.maxEntries, maxBytes: options.maxBytes });
 }

@@ -49,7 +49,42 @@ describe('memory store', () => {
     expect(await store.members('tag')).toEqual([]);
   });
 
+  it('keeps at most maxBytes of keys, values and members, dropping the least recently used first', async () => {
+    const kb = 'x'.repeat(1_000);
+    const store = createMemoryStore({ maxBytes: 3_500 });
+    await store.set('a', kb, 60_000);
+    await store.set('b', kb, 60_000);
+    await store.set('c', kb, 60_000);
+    expect(await store.get('a')).toBe(kb); // b is now the least recently used
+    await store.set('d', kb, 60_000);
+    expect(await store.get('b')).toBeUndefined();
+    expect([await store.get('a'), await store.get('c'), await store.get('d')]).toEqual([kb, kb, kb]);
+    expect(store.bytes()).toBeLessThanOrEqual(3_500);
+
+    // A set grows with its members and is held to the same bound.
+    await store.addToSet('tag', ['m'.repeat(400)], 60_000);
+    await store.addToSet('tag', ['n'.repeat(400), 'm'.repeat(400)], 60_000);
+    expect(store.bytes()).toBeLessThanOrEqual(3_500);
+    expect(await store.members('tag')).toHaveLength(2);
+    expect(await store.get('a')).toBeUndefined();
+
+    // Replacing and deleting give their bytes back.
+    await store.set('c', 'short', 60_000);
+    await store.delete(['c', 'd', 'tag']);
+    expect(store.size()).toBe(0);
+    expect(store.bytes()).toBe(0);
+  });
+
+  it('does not keep a value larger than the whole store, and keeps what it held', async () => {
+    const store = createMemoryStore({ maxBytes: 2_000 });
+    await store.set('small', 'ok', 60_000);
+    await store.set('huge', 'x'.repeat(10_000), 60_000);
+    expect(await store.get('huge')).toBeUndefined();
+    expect(await store.get('small')).toBe('ok');
+  });
+
   it('refuses a bound that is not a positive whole number', () => {
     expect(() => createMemoryStore({ maxEntries: 0 })).toThrow(/maxEntries/);
+    expect(() => createMemoryStore({ maxBytes: 0.5 })).toThrow(/maxBytes/);
   });
 });
