@@ -32,11 +32,14 @@ import {
   type RemovedField,
 } from './authorization.js';
 import type { GatewayContext } from '../../context.js';
+import { DEFAULT_PLAN_CACHE_BYTES, operationCache } from '../../federation/planning/planCache.js';
 import type { GatewayFeature } from '../feature.js';
 
 export interface AuthorizationOptions {
   /** Filtered documents remembered per (operation, kind of caller), so repeated operations skip the walk. @default 1000 */
   cacheSize?: number;
+  /** The estimated heap those documents may take. @default 16 MiB */
+  cacheBytes?: number;
   logger?: Logger;
 }
 
@@ -73,8 +76,12 @@ export function useAuthorization(options: AuthorizationOptions = {}): Authorizat
   const cacheSize = options.cacheSize ?? 1000;
   let rules: AuthorizationRules = emptyAuthorizationRules();
   let index: RequirementIndex | undefined;
-  // Filtered operations with the hash the gateway's query-plan cache must use for them.
-  const filtered = new Map<string, { result: FilteredOperation; queryHash: string }>();
+  // Filtered operations with the hash the gateway's query-plan cache must use for them; bounded by
+  // the heap their documents take too, since each holds its whole source.
+  const filtered = operationCache<{ operation: OperationDefinitionNode; result: FilteredOperation; queryHash: string }>(
+    cacheSize,
+    options.cacheBytes ?? DEFAULT_PLAN_CACHE_BYTES,
+  );
 
   const indexFor = (schema: GraphQLSchema): RequirementIndex => {
     // A request validated against the schema before a reload still gets checked, with the current rules.
@@ -140,8 +147,8 @@ export function useAuthorization(options: AuthorizationOptions = {}): Authorizat
                 const filteredHash = result.removed.length
                   ? createHash('sha256').update(queryHash).update('\0authorization\0').update(key).digest('hex')
                   : queryHash;
-                entry = { result, queryHash: filteredHash };
-                if (current === index) remember(filtered, key, entry, cacheSize);
+                entry = { operation: result.operation, result, queryHash: filteredHash };
+                if (current === index) filtered.set(key, entry);
               }
               if (!entry.result.removed.length) return;
               // @apollo/gateway's executor plans requestContext.document (and keys plans by queryHash),
@@ -173,10 +180,4 @@ export function useAuthorization(options: AuthorizationOptions = {}): Authorizat
       } satisfies ApolloServerPlugin<GatewayContext>,
     ],
   };
-}
-
-function remember<K, V>(map: Map<K, V>, key: K, value: V, max: number): void {
-  if (max <= 0) return;
-  if (map.size >= max) map.delete(map.keys().next().value as K);
-  map.set(key, value);
 }
