@@ -30,11 +30,13 @@ const options = new Command()
   .option('--warmup <seconds>', 'load before the measured run, discarded', '10')
   .option('--soak-minutes <n>', 'then a soak of this many minutes (0: none)', '0')
   .option('--sample-seconds <n>', 'how often memory is read during the soak', '5')
+  .option('--new-document-per-order', 'inline each placeOrder\'s idempotency key in the query text: a new document per order')
   .parse()
   .opts<Record<string, string>>();
 const seconds = Number(options.seconds);
 const connections = Number(options.connections);
 const soakMinutes = Number(options.soakMinutes);
+const newDocumentPerOrder = Boolean(options.newDocumentPerOrder);
 const log = (message: string) => process.stderr.write(`[load] ${message}\n`);
 
 const customer = bearer(BENCH_CUSTOMER, [], BENCH_SECRETS.JWT_SECRET);
@@ -75,11 +77,14 @@ try {
     { body: gql('{ myOrders(first: 5) { totalCount nodes { status total { formatted } items { quantity product { name } } } } }'), headers: customer },
     {
       // One document, as clients send it; [<id>] in the variables becomes a fresh id per request, so
-      // every placeOrder is a new order.
-      body: JSON.stringify({
-        query: 'mutation Place($input: PlaceOrderInput!) { placeOrder(input: $input) { id status } }',
-        variables: { input: { idempotencyKey: 'load-[<id>]', items: [{ productId, quantity: 1 }] } },
-      }),
+      // every placeOrder is a new order. With --new-document-per-order the key is in the query text,
+      // so every order is also a document the gateway and the orders subgraph have not seen.
+      body: newDocumentPerOrder
+        ? gql(`mutation Place { placeOrder(input: { idempotencyKey: "load-[<id>]", items: [{ productId: "${productId}", quantity: 1 }] }) { id status } }`)
+        : JSON.stringify({
+            query: 'mutation Place($input: PlaceOrderInput!) { placeOrder(input: $input) { id status } }',
+            variables: { input: { idempotencyKey: 'load-[<id>]', items: [{ productId, quantity: 1 }] } },
+          }),
       headers: customer,
     },
   ];
@@ -96,7 +101,10 @@ try {
   out('# Load: the whole platform under mixed traffic');
   out();
   out(`Machine: ${cpuModel()}. Gateway (built) on core ${cores.gateway}; the platform's services (one process, embedded PGlite) and autocannon on core ${cores.load}.`);
-  out(`Mix, cycled by each of ${connections} connections (closed loop): a catalog page, a search, the customer's orders, placeOrder (a new order each time).`);
+  out(
+    `Mix, cycled by each of ${connections} connections (closed loop): a catalog page, a search, the customer's orders, placeOrder (a new order each time` +
+      `${newDocumentPerOrder ? ', and a new document: the idempotency key inlined in the query text' : ''}).`,
+  );
   out('RATE_LIMIT=false RESPONSE_CACHE=false, LOG_LEVEL=warn.');
   out();
   out(
@@ -155,4 +163,5 @@ try {
   await platform.stop();
 }
 await mkdir(path.join(REPO_ROOT, 'bench', 'results'), { recursive: true });
-await writeFile(path.join(REPO_ROOT, 'bench', 'results', 'load.md'), `${lines.join('\n')}\n`);
+const resultFile = newDocumentPerOrder ? 'load-unique-documents.md' : 'load.md';
+await writeFile(path.join(REPO_ROOT, 'bench', 'results', resultFile), `${lines.join('\n')}\n`);
