@@ -524,6 +524,28 @@ describe('the platform in production mode (NODE_ENV=production, real secrets)', 
     }
   });
 
+  it('treats SQL in filters (category) as a value: no match, nothing run, the catalog intact', async () => {
+    const catalog = async () => (await graphql('catalog size', '{ products(first: 1) { totalCount } }')).json.data.products.totalCount as number;
+    const before = await catalog();
+    expect(before).toBeGreaterThan(0);
+    const hostile = ["'; DROP TABLE products; --", "x' OR '1'='1", "') OR 1=1 --", '" UNION SELECT usename FROM pg_user --', '%', '_'];
+    for (const c of hostile) {
+      const products = await graphql(`category ${c}`, 'query ($c: String) { products(first: 5, category: $c) { totalCount nodes { id } } }', { c });
+      const search = await graphql(`search category ${c}`, 'query ($c: String) { search(query: "lamp", category: $c) { totalCount } }', { c });
+      // A category no product has: an always-true condition or a LIKE pattern would match them all.
+      expect({ c, products: products.json.data?.products, search: search.json.data?.search }).toEqual({
+        c,
+        products: { totalCount: 0, nodes: [] },
+        search: { totalCount: 0 },
+      });
+      for (const path of [`/api/products?category=${encodeURIComponent(c)}`, `/api/search?q=lamp&category=${encodeURIComponent(c)}`]) {
+        const answer = await get(`REST ${path}`, path);
+        expect({ path, status: answer.status, totalCount: answer.json?.totalCount }).toEqual({ path, status: 200, totalCount: 0 });
+      }
+    }
+    expect(await catalog()).toBe(before);
+  });
+
   it('answers a NUL character in any text argument as the caller\'s mistake, not an internal error', async () => {
     const nul = 'prod\u00000001';
     const answers = [
