@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { AppError } from './errors.js';
 import { createJsonHttpClient } from './jsonHttpClient.js';
+import { failure as expectFailure } from '../tests/support/failure.js';
 
 type Behaviour = (req: IncomingMessage, res: ServerResponse, body: string) => void;
 
@@ -47,14 +48,7 @@ const json = (res: ServerResponse, status: number, body: unknown) => {
 };
 const never: Behaviour = (_req, res) => void hanging.push(res);
 
-async function failure(promise: Promise<unknown>): Promise<AppError> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as AppError;
-  }
-  throw new Error('expected the call to fail');
-}
+const failure = (promise: Promise<unknown>) => expectFailure<AppError>(promise);
 
 describe('createJsonHttpClient', () => {
   it('sends JSON with the headers and request id, and reads the JSON answer', async () => {

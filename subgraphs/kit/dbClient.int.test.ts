@@ -8,6 +8,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AppError } from '../../lib/errors.js';
 import { createDbClient, type DbClient } from './dbClient.js';
+import { failure as expectFailure } from '../../tests/support/failure.js';
 
 let server: Server;
 let client: DbClient;
@@ -32,14 +33,7 @@ afterAll(async () => {
   await new Promise((resolve) => server.close(resolve));
 });
 
-async function failure(promise: Promise<unknown>): Promise<AppError> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as AppError;
-  }
-  throw new Error('expected the call to fail');
-}
+const failure = (promise: Promise<unknown>) => expectFailure<AppError>(promise);
 
 describe('the proxy client when the database is out', () => {
   const outages = [

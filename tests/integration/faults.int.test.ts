@@ -24,7 +24,7 @@ import { bearer } from '../../gateway/testing/testTokens.js';
 import { startFaultProxy, type FaultMode, type FaultProxy } from '../support/faultProxy.js';
 import { findPostgres, startPostgresCluster, type PostgresCluster } from '../support/postgresCluster.js';
 import { composeEnvironments, freePort, prepareImage, ServiceProcesses, type Image } from '../support/serviceProcesses.js';
-import { testSecret } from '../support/testDatabase.js';
+import { composeSecrets } from '../support/testDatabase.js';
 
 const found = findPostgres();
 if (!('installation' in found)) console.log(`skipped: the faults suite runs a PostgreSQL cluster of its own, and ${found.reason}`);
@@ -126,12 +126,7 @@ function errorCodes(json: any): string[] {
 describeFaults('faults under steady traffic', () => {
   const variables: Record<string, string> = {
     LOG_LEVEL: 'warn',
-    INTERNAL_SERVICE_TOKEN: testSecret(),
-    IDENTITY_SIGNING_SECRET: testSecret(),
-    JWT_SECRET: testSecret(),
-    PRODUCTS_DB_CREDENTIAL: testSecret(),
-    ORDERS_DB_CREDENTIAL: testSecret(),
-    SEARCH_DB_CREDENTIAL: testSecret(),
+    ...composeSecrets(),
   };
   let image: Image | undefined;
   let cluster: PostgresCluster | undefined;

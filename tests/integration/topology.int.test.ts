@@ -14,7 +14,7 @@ import pg from 'pg';
 import { bearer } from '../../gateway/testing/testTokens.js';
 import { redisAnswers, TEST_REDIS_URL } from '../support/redis.js';
 import { composeEnvironments, freePort, prepareImage, ServiceProcesses, type Image } from '../support/serviceProcesses.js';
-import { testSecret } from '../support/testDatabase.js';
+import { composeSecrets, dropDatabases, postgresAnswers } from '../support/testDatabase.js';
 
 const DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 /** In the order compose starts them (each waits for the previous ones to be healthy). */
@@ -23,20 +23,7 @@ type ServiceName = (typeof SERVICES)[number];
 /** The anonymous bucket both replicas must share: this many requests in all, then 429. */
 const ANONYMOUS_BURST = 6;
 
-async function postgresAnswers(): Promise<boolean> {
-  const client = new pg.Client({ connectionString: DATABASE_URL, connectionTimeoutMillis: 2_000 });
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
-
-const [pgUp, redisUp] = await Promise.all([postgresAnswers(), redisAnswers()]);
+const [pgUp, redisUp] = await Promise.all([postgresAnswers(DATABASE_URL), redisAnswers()]);
 const available = pgUp && redisUp;
 if (!available) {
   console.log(
@@ -50,12 +37,7 @@ describeTopology('the docker-compose topology as OS processes', () => {
   const dbPrefix = `t${randomBytes(4).toString('hex')}_`;
   const variables: Record<string, string> = {
     LOG_LEVEL: 'warn',
-    INTERNAL_SERVICE_TOKEN: testSecret(),
-    IDENTITY_SIGNING_SECRET: testSecret(),
-    JWT_SECRET: testSecret(),
-    PRODUCTS_DB_CREDENTIAL: testSecret(),
-    ORDERS_DB_CREDENTIAL: testSecret(),
-    SEARCH_DB_CREDENTIAL: testSecret(),
+    ...composeSecrets(),
     DB_NAME_PREFIX: dbPrefix,
     RATE_LIMIT_KEY_PREFIX: `test:${dbPrefix}ratelimit`,
     // Anonymous callers (the rate-limit check) get a small bucket that refills slowly; the load runs as a user.
@@ -93,14 +75,7 @@ describeTopology('the docker-compose topology as OS processes', () => {
 
   afterAll(async () => {
     await services?.stopAll('SIGTERM');
-    const client = new pg.Client({ connectionString: DATABASE_URL });
-    await client.connect();
-    try {
-      const { rows } = await client.query<{ datname: string }>('SELECT datname FROM pg_database WHERE starts_with(datname, $1)', [dbPrefix]);
-      for (const { datname } of rows) await client.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
-    } finally {
-      await client.end();
-    }
+    await dropDatabases(DATABASE_URL, dbPrefix);
     image?.dispose();
   }, 60_000);
 

@@ -172,6 +172,11 @@ export class ServiceProcess {
     return `http://127.0.0.1:${this.spec.port}`;
   }
 
+  /** The OS process id while it runs (benchmarks read its memory and pin it). */
+  get pid(): number | undefined {
+    return this.running ? this.child?.pid : undefined;
+  }
+
   get running(): boolean {
     return !!this.child && this.child.exitCode === null && this.child.signalCode === null;
   }

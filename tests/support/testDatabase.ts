@@ -42,7 +42,22 @@ export function createTestDatabase(databases: string[] = ['products', 'orders', 
   };
 }
 
-async function dropDatabases(url: string, prefix: string): Promise<void> {
+/** Whether a PostgreSQL server answers at `url` (within 2 s). */
+export async function postgresAnswers(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2_000 });
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+/** Drops every database on the server at `url` whose name starts with `prefix`. */
+export async function dropDatabases(url: string, prefix: string): Promise<void> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
@@ -61,4 +76,17 @@ async function dropDatabases(url: string, prefix: string): Promise<void> {
 /** A random credential for a test run, never a well-known one. */
 export function testSecret(): string {
   return randomBytes(18).toString('base64url');
+}
+
+/** The secrets docker-compose.yml reads from .env, each a fresh random one (`given` replaces some). */
+export function composeSecrets(given: Record<string, string> = {}): Record<string, string> {
+  return {
+    INTERNAL_SERVICE_TOKEN: testSecret(),
+    IDENTITY_SIGNING_SECRET: testSecret(),
+    JWT_SECRET: testSecret(),
+    PRODUCTS_DB_CREDENTIAL: testSecret(),
+    ORDERS_DB_CREDENTIAL: testSecret(),
+    SEARCH_DB_CREDENTIAL: testSecret(),
+    ...given,
+  };
 }
