@@ -8,6 +8,8 @@
  *
  * Processes: the platform's services (proxy, products, orders, search, embedded PGlite) in one
  * process, as `npm start` runs them, and our built gateway in another; pinned like `npm run bench`.
+ * With `--processes`, as docker-compose runs them instead: each service its own process on the real
+ * PostgreSQL (BENCH_DATABASE_URL), the memory of each read apart.
  * Throttling and the response cache are off (RATE_LIMIT=false RESPONSE_CACHE=false): one customer at
  * full speed would otherwise be throttled, and a cached answer is not the platform working.
  *
@@ -18,6 +20,7 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { bearer } from '../gateway/testing/testTokens.js';
 import { BENCH_SECRETS, REPO_ROOT, buildOurs, startPlatformWithOurs } from './lib/gateways.js';
+import { BENCH_DATABASE_URL, postgresAnswers, startPlatformProcesses } from './lib/platformProcesses.js';
 import { throughput, type ThroughputResult } from './lib/load.js';
 import { cpuModel, memoryOf, pinning } from './lib/processes.js';
 import { formatTable } from './lib/table.js';
@@ -30,6 +33,7 @@ const options = new Command()
   .option('--warmup <seconds>', 'load before the measured run, discarded', '10')
   .option('--soak-minutes <n>', 'then a soak of this many minutes (0: none)', '0')
   .option('--sample-seconds <n>', 'how often memory is read during the soak', '5')
+  .option('--processes', 'each service its own process, as docker-compose runs them, on the real PostgreSQL (BENCH_DATABASE_URL)')
   .option('--new-document-per-order', 'inline each placeOrder\'s idempotency key in the query text: a new document per order')
   .parse()
   .opts<Record<string, string>>();
@@ -37,6 +41,7 @@ const seconds = Number(options.seconds);
 const connections = Number(options.connections);
 const soakMinutes = Number(options.soakMinutes);
 const newDocumentPerOrder = Boolean(options.newDocumentPerOrder);
+const asProcesses = Boolean(options.processes);
 const log = (message: string) => process.stderr.write(`[load] ${message}\n`);
 
 const customer = bearer(BENCH_CUSTOMER, [], BENCH_SECRETS.JWT_SECRET);
@@ -50,12 +55,29 @@ async function post(url: string, body: string, headers: Record<string, string>):
   return answer.data;
 }
 
-log('building our gateway (npm run build)');
-buildOurs();
 const cores = pinning();
-log('starting the platform services (first start seeds the catalog)');
-const platform = await startPlatformWithOurs(cores);
-const { gateway, services } = platform;
+/** The processes whose memory is read, by name, and how to stop them all. */
+interface Platform {
+  url: string;
+  pids(): Record<string, number | undefined>;
+  stop(): Promise<void>;
+}
+async function startMeasuredPlatform(): Promise<Platform> {
+  if (asProcesses) {
+    if (!(await postgresAnswers(BENCH_DATABASE_URL))) throw new Error(`--processes needs PostgreSQL at ${BENCH_DATABASE_URL} (BENCH_DATABASE_URL)`);
+    log('starting each service as its own process (builds the image layout; first start seeds the catalog)');
+    const running = await startPlatformProcesses(cores);
+    return { url: running.gatewayUrl, pids: running.pids, stop: running.stop };
+  }
+  log('building our gateway (npm run build)');
+  buildOurs();
+  log('starting the platform services (first start seeds the catalog)');
+  const running = await startPlatformWithOurs(cores);
+  return { url: running.gateway.url, pids: () => ({ gateway: running.gateway.pid, services: running.services.child.pid }), stop: running.stop };
+}
+const platform = await startMeasuredPlatform();
+const gateway = { url: platform.url };
+const names = Object.keys(platform.pids());
 const lines: string[] = [];
 const out = (text = '') => {
   process.stdout.write(`${text}\n`);
@@ -95,12 +117,16 @@ try {
   log(`sustained mixed load: ${seconds} s at ${connections} connections`);
   const sustained = await throughput({ url: gateway.url, body: mix[0].body, mix, connections, durationSeconds: seconds }, cores.load);
   const failed = (r: ThroughputResult) => r.errors + r.non2xx + r.mismatches;
-  const memory = () => ({ gateway: memoryOf(gateway.pid), services: memoryOf(services.child.pid) });
+  const memory = () => Object.fromEntries(Object.entries(platform.pids()).map(([name, pid]) => [name, memoryOf(pid)]));
   const afterRun = memory();
 
   out('# Load: the whole platform under mixed traffic');
   out();
-  out(`Machine: ${cpuModel()}. Gateway (built) on core ${cores.gateway}; the platform's services (one process, embedded PGlite) and autocannon on core ${cores.load}.`);
+  out(
+    asProcesses
+      ? `Machine: ${cpuModel()}. Each service its own process as docker-compose runs it, on PostgreSQL: the gateway (built) on core ${cores.gateway}; db-proxy, products, orders, search and autocannon on core ${cores.load} (PostgreSQL not pinned).`
+      : `Machine: ${cpuModel()}. Gateway (built) on core ${cores.gateway}; the platform's services (one process, embedded PGlite) and autocannon on core ${cores.load}.`,
+  );
   out(
     `Mix, cycled by each of ${connections} connections (closed loop): a catalog page, a search, the customer's orders, placeOrder (a new order each time` +
       `${newDocumentPerOrder ? ', and a new document: the idempotency key inlined in the query text' : ''}).`,
@@ -116,27 +142,30 @@ try {
       { title: 'p50 ms', align: 'right', value: (r) => String(r.p50) },
       { title: 'p99 ms', align: 'right', value: (r) => String(r.p99) },
       { title: 'failed', align: 'right', value: (r) => String(failed(r)) },
-      { title: 'gateway RSS / peak MB', align: 'right', value: () => `${afterRun.gateway?.rssMb.toFixed(0)} / ${afterRun.gateway?.peakMb.toFixed(0)}` },
-      { title: 'services RSS / peak MB', align: 'right', value: () => `${afterRun.services?.rssMb.toFixed(0)} / ${afterRun.services?.peakMb.toFixed(0)}` },
+      ...names.map((name) => ({
+        title: `${name} RSS / peak MB`,
+        align: 'right' as const,
+        value: () => `${afterRun[name]?.rssMb.toFixed(0)} / ${afterRun[name]?.peakMb.toFixed(0)}`,
+      })),
     ]),
   );
 
   if (soakMinutes > 0) {
     log(`soak: ${soakMinutes} min`);
-    const samples: { minute: number; gateway: number; services: number }[] = [];
+    const samples: { minute: number; rss: Record<string, number> }[] = [];
     const started = Date.now();
     const sampler = setInterval(() => {
       const now = memory();
-      if (now.gateway && now.services) {
-        samples.push({ minute: Math.floor((Date.now() - started) / 60_000) + 1, gateway: now.gateway.rssMb, services: now.services.rssMb });
+      if (names.every((name) => now[name])) {
+        samples.push({ minute: Math.floor((Date.now() - started) / 60_000) + 1, rss: Object.fromEntries(names.map((name) => [name, now[name]!.rssMb])) });
       }
     }, Number(options.sampleSeconds) * 1000);
     const soak = await throughput({ url: gateway.url, body: mix[0].body, mix, connections, durationSeconds: soakMinutes * 60 }, cores.load);
     clearInterval(sampler);
     const perMinute = [...new Set(samples.map((s) => s.minute))].filter((m) => m <= soakMinutes).map((minute) => {
       const inMinute = samples.filter((s) => s.minute === minute);
-      const mean = (key: 'gateway' | 'services') => inMinute.reduce((sum, s) => sum + s[key], 0) / inMinute.length;
-      return { minute, gateway: mean('gateway'), services: mean('services') };
+      const mean = (name: string) => inMinute.reduce((sum, s) => sum + s.rss[name], 0) / inMinute.length;
+      return { minute, rss: Object.fromEntries(names.map((name) => [name, mean(name)])) };
     });
     out();
     out(`## Soak: ${soakMinutes} min, ${soak.requests} requests (${soak.rps.toFixed(0)} req/s), p99 ${soak.p99} ms, ${failed(soak)} failed`);
@@ -144,18 +173,18 @@ try {
     out(
       formatTable(perMinute, [
         { title: 'minute', align: 'right', value: (m) => String(m.minute) },
-        { title: 'gateway RSS MB (mean)', align: 'right', value: (m) => m.gateway.toFixed(0) },
-        { title: 'services RSS MB (mean)', align: 'right', value: (m) => m.services.toFixed(0) },
+        ...names.map((name) => ({ title: `${name} RSS MB (mean)`, align: 'right' as const, value: (m: (typeof perMinute)[number]) => m.rss[name].toFixed(0) })),
       ]),
     );
     if (perMinute.length >= 3) {
       const second = perMinute[1];
       const last = perMinute[perMinute.length - 1];
-      const growth = (key: 'gateway' | 'services') => ((last[key] - second[key]) / second[key]) * 100;
+      const growth = (name: string) => ((last.rss[name] - second.rss[name]) / second.rss[name]) * 100;
+      const flat = names.every((name) => growth(name) <= 10);
       out();
       out(
-        `Last minute against the second: gateway ${growth('gateway').toFixed(1)} %, services ${growth('services').toFixed(1)} % ` +
-          `(flat means at most 10 %: ${growth('gateway') <= 10 && growth('services') <= 10 ? 'met' : 'NOT met'}).`,
+        `Last minute against the second: ${names.map((name) => `${name} ${growth(name).toFixed(1)} %`).join(', ')} ` +
+          `(flat means at most 10 % for every process: ${flat ? 'met' : 'NOT met'}).`,
       );
     }
   }
@@ -163,5 +192,5 @@ try {
   await platform.stop();
 }
 await mkdir(path.join(REPO_ROOT, 'bench', 'results'), { recursive: true });
-const resultFile = newDocumentPerOrder ? 'load-unique-documents.md' : 'load.md';
+const resultFile = `load${asProcesses ? '-processes' : ''}${newDocumentPerOrder ? '-unique-documents' : ''}.md`;
 await writeFile(path.join(REPO_ROOT, 'bench', 'results', resultFile), `${lines.join('\n')}\n`);
