@@ -3,7 +3,7 @@
  * exact path to the feature that owns it (features' `upgrades`); refusals before the handshake are
  * plain HTTP answers with a JSON body, like the gateway's other errors.
  */
-import { STATUS_CODES, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import { STATUS_CODES, type IncomingHttpHeaders, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { AppError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
@@ -55,9 +55,22 @@ export function refuseUpgrade(socket: Duplex, error: AppError, headers: Record<s
 
 /**
  * The bearer token a WebSocket handshake carries as `?token=`: browsers cannot set headers on a
- * WebSocket, so the query string is where they put it. Headers, when sent, win (the callers decide).
+ * WebSocket, so the query string is where they put it.
  */
 export function queryToken(req: IncomingMessage): string | undefined {
   return new URL(req.url ?? '/', 'http://gateway').searchParams.get('token') || undefined;
+}
+
+/**
+ * The credential of a WebSocket handshake, as the headers authentication reads: its Authorization and
+ * x-api-key headers, with `?token=` as the bearer token when no Authorization header was sent (the
+ * header wins). Undefined when the handshake carries no credential at all.
+ */
+export function handshakeCredentials(req: IncomingMessage): IncomingHttpHeaders | undefined {
+  const token = queryToken(req);
+  const authorization = req.headers.authorization ?? (token ? `Bearer ${token}` : undefined);
+  const apiKey = req.headers['x-api-key'];
+  if (authorization === undefined && apiKey === undefined) return undefined;
+  return { ...(authorization !== undefined ? { authorization } : {}), ...(apiKey !== undefined ? { 'x-api-key': apiKey } : {}) };
 }
 

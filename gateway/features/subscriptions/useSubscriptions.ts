@@ -32,7 +32,7 @@ import type { Identity } from '../../../lib/identity.js';
 import { requestIdOf, type Logger } from '../../../lib/logger.js';
 import { maskErrorForProduction } from '../errorMasking/errorMasking.js';
 import type { FederatedSubscriptions, PreparedSubscription } from '../../federation/subscriptions/federatedSubscriptions.js';
-import { queryToken, refuseUpgrade } from '../../upgrades.js';
+import { handshakeCredentials, refuseUpgrade } from '../../upgrades.js';
 import type { AuthenticationFeature } from '../authentication/useAuthentication.js';
 import type { AuthorizationFeature } from '../authorization/useAuthorization.js';
 import type { OperationLimitsFeature } from '../operationLimits/useOperationLimits.js';
@@ -268,17 +268,6 @@ export function useSubscriptions(options: SubscriptionsOptions): GatewayFeature 
     // Closes every client socket (1001), which completes their upstream subscriptions.
     close: () => server.dispose(),
   };
-}
-
-/** The credential of the upgrade request: its Authorization / x-api-key headers, or `?token=`. */
-function handshakeCredentials(req: IncomingMessage): IncomingHttpHeaders | undefined {
-  const { authorization } = req.headers;
-  const apiKey = req.headers['x-api-key'];
-  if (authorization !== undefined || apiKey !== undefined) {
-    return { ...(authorization !== undefined ? { authorization } : {}), ...(apiKey !== undefined ? { 'x-api-key': apiKey } : {}) };
-  }
-  const token = queryToken(req);
-  return token ? { authorization: `Bearer ${token}` } : undefined;
 }
 
 /** A credential in connection_init's payload: `authorization` ("Bearer …"), `token`, or `apiKey` / `x-api-key`. */

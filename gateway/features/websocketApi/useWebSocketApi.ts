@@ -18,7 +18,7 @@ import { AppError } from '../../../lib/errors.js';
 import type { Identity } from '../../../lib/identity.js';
 import { REQUEST_ID_HEADER, type Logger } from '../../../lib/logger.js';
 import type { SharedRedis } from '../../redis.js';
-import { queryToken, refuseUpgrade } from '../../upgrades.js';
+import { handshakeCredentials, refuseUpgrade } from '../../upgrades.js';
 import type { GatewayFeature } from '../feature.js';
 import type { GatewayMetrics } from '../../metrics.js';
 import { createConnectionRegistry, type ConnectionInfo } from './connectionRegistry.js';
@@ -110,12 +110,9 @@ export function useWebSocketApi(options: WebSocketApiOptions): WebSocketApiFeatu
     }
 
     // Browsers cannot set headers on a WebSocket, so the token may come as ?token=; the header wins.
-    const token = queryToken(req);
-    const headers: IncomingHttpHeaders = { ...req.headers };
-    if (headers.authorization === undefined && token) headers.authorization = `Bearer ${token}`;
     let identity: Identity;
     try {
-      identity = await options.identify(headers, { requestId });
+      identity = await options.identify(handshakeCredentials(req) ?? {}, { requestId });
     } catch (err) {
       const appError = err instanceof AppError ? err : new AppError('UNAUTHENTICATED', 'The credential could not be verified');
       const challenge = appError.details?.challenge;
