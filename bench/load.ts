@@ -20,7 +20,8 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { bearer } from '../gateway/testing/testTokens.js';
 import { BENCH_SECRETS, REPO_ROOT, buildOurs, startPlatformWithOurs } from './lib/gateways.js';
-import { BENCH_DATABASE_URL, postgresAnswers, startPlatformProcesses } from './lib/platformProcesses.js';
+import { BENCH_DATABASE_URL, startPlatformProcesses, type MeasuredPlatform } from './lib/platformProcesses.js';
+import { postgresAnswers } from '../tests/support/testDatabase.js';
 import { throughput, type ThroughputResult } from './lib/load.js';
 import { cpuModel, memoryOf, pinning } from './lib/processes.js';
 import { formatTable } from './lib/table.js';
@@ -56,18 +57,11 @@ async function post(url: string, body: string, headers: Record<string, string>):
 }
 
 const cores = pinning();
-/** The processes whose memory is read, by name, and how to stop them all. */
-interface Platform {
-  url: string;
-  pids(): Record<string, number | undefined>;
-  stop(): Promise<void>;
-}
-async function startMeasuredPlatform(): Promise<Platform> {
+async function startMeasuredPlatform(): Promise<MeasuredPlatform> {
   if (asProcesses) {
     if (!(await postgresAnswers(BENCH_DATABASE_URL))) throw new Error(`--processes needs PostgreSQL at ${BENCH_DATABASE_URL} (BENCH_DATABASE_URL)`);
     log('starting each service as its own process (builds the image layout; first start seeds the catalog)');
-    const running = await startPlatformProcesses(cores);
-    return { url: running.gatewayUrl, pids: running.pids, stop: running.stop };
+    return startPlatformProcesses(cores);
   }
   log('building our gateway (npm run build)');
   buildOurs();
@@ -76,7 +70,6 @@ async function startMeasuredPlatform(): Promise<Platform> {
   return { url: running.gateway.url, pids: () => ({ gateway: running.gateway.pid, services: running.services.child.pid }), stop: running.stop };
 }
 const platform = await startMeasuredPlatform();
-const gateway = { url: platform.url };
 const names = Object.keys(platform.pids());
 const lines: string[] = [];
 const out = (text = '') => {
@@ -86,7 +79,7 @@ const out = (text = '') => {
 try {
   // A product with stock for every order the run can place, so "not enough stock" never answers.
   const created = await post(
-    gateway.url,
+    platform.url,
     gql('mutation ($input: CreateProductInput!) { createProduct(input: $input) { id } }', {
       input: { sku: 'LOAD-0001', name: 'Load lamp', description: 'Ordered by the load benchmark', category: 'Testing', priceCents: 1999, stock: 10_000_000 },
     }),
@@ -110,12 +103,12 @@ try {
       headers: customer,
     },
   ];
-  for (const entry of mix) await post(gateway.url, entry.body.replace('[<id>]', 'check'), entry.headers ?? {});
+  for (const entry of mix) await post(platform.url, entry.body.replace('[<id>]', 'check'), entry.headers ?? {});
 
   log(`warming up (${options.warmup} s)`);
-  await throughput({ url: gateway.url, body: mix[0].body, mix, connections, durationSeconds: Number(options.warmup) }, cores.load);
+  await throughput({ url: platform.url, body: mix[0].body, mix, connections, durationSeconds: Number(options.warmup) }, cores.load);
   log(`sustained mixed load: ${seconds} s at ${connections} connections`);
-  const sustained = await throughput({ url: gateway.url, body: mix[0].body, mix, connections, durationSeconds: seconds }, cores.load);
+  const sustained = await throughput({ url: platform.url, body: mix[0].body, mix, connections, durationSeconds: seconds }, cores.load);
   const failed = (r: ThroughputResult) => r.errors + r.non2xx + r.mismatches;
   const memory = () => Object.fromEntries(Object.entries(platform.pids()).map(([name, pid]) => [name, memoryOf(pid)]));
   const afterRun = memory();
@@ -160,7 +153,7 @@ try {
         samples.push({ minute: Math.floor((Date.now() - started) / 60_000) + 1, rss: Object.fromEntries(names.map((name) => [name, now[name]!.rssMb])) });
       }
     }, Number(options.sampleSeconds) * 1000);
-    const soak = await throughput({ url: gateway.url, body: mix[0].body, mix, connections, durationSeconds: soakMinutes * 60 }, cores.load);
+    const soak = await throughput({ url: platform.url, body: mix[0].body, mix, connections, durationSeconds: soakMinutes * 60 }, cores.load);
     clearInterval(sampler);
     const perMinute = [...new Set(samples.map((s) => s.minute))].filter((m) => m <= soakMinutes).map((minute) => {
       const inMinute = samples.filter((s) => s.minute === minute);

@@ -15,16 +15,16 @@ const SERVICES = ['db-proxy', 'products', 'orders', 'search', 'gateway-1'] as co
 
 export const BENCH_DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
-export interface PlatformProcesses {
-  gatewayUrl: string;
+/** A running platform as a benchmark sees it: the gateway's URL, each process to read, how to stop. */
+export interface MeasuredPlatform {
+  /** The gateway's /graphql. */
+  url: string;
   /** Each service's pid by name, read when asked (a restarted process has a new one). */
   pids(): Record<string, number | undefined>;
   stop(): Promise<void>;
 }
 
-export { postgresAnswers } from '../../tests/support/testDatabase.js';
-
-export async function startPlatformProcesses(cores: { gateway: string; load: string }, gatewayEnv: Record<string, string> = {}): Promise<PlatformProcesses> {
+export async function startPlatformProcesses(cores: { gateway: string; load: string }): Promise<MeasuredPlatform> {
   const dbPrefix = `bench_${randomBytes(4).toString('hex')}_`;
   const image = await prepareImage('bench-load-');
   const ports = new Map<string, number>();
@@ -41,7 +41,7 @@ export async function startPlatformProcesses(cores: { gateway: string; load: str
     overrides: {
       // No Redis: one gateway, order events within the orders process.
       orders: { REDIS_URL: undefined },
-      'gateway-1': { REDIS_URL: undefined, RATE_LIMIT: 'false', RESPONSE_CACHE: 'false', ...gatewayEnv },
+      'gateway-1': { REDIS_URL: undefined, RATE_LIMIT: 'false', RESPONSE_CACHE: 'false' },
     },
   });
   const services = new ServiceProcesses(specs, image.dir);
@@ -62,7 +62,7 @@ export async function startPlatformProcesses(cores: { gateway: string; load: str
     throw err;
   }
   return {
-    gatewayUrl: `${services.url('gateway-1')}/graphql`,
+    url: `${services.url('gateway-1')}/graphql`,
     pids: () => Object.fromEntries(SERVICES.map((name) => [name === 'gateway-1' ? 'gateway' : name, services.get(name).pid])),
     stop,
   };

@@ -95,19 +95,18 @@ export function createDbClient(options: DbClientOptions): DbClient {
     tracing: options.tracing,
   });
 
+  // Every call to the proxy hands a database outage on as a passing one (asOutage).
+  const post = <T>(path: string, body: unknown, postOptions: Parameters<JsonHttpClient['post']>[2]) =>
+    http.post<T>(path, body, postOptions).catch(asOutage);
+
   const bound = (requestId: string | undefined): Db => ({
     read: async <Row>(sql: string, params: SqlParam[] = []) =>
-      http.post<QueryResult<Row>>('/v1/query', { sql, params: refuseNul(params) }, { requestId, retry: true }).catch(asOutage),
+      post<QueryResult<Row>>('/v1/query', { sql, params: refuseNul(params) }, { requestId, retry: true }),
     query: async <Row>(sql: string, params: SqlParam[] = []) =>
-      http.post<QueryResult<Row>>('/v1/query', { sql, params: refuseNul(params) }, { requestId }).catch(asOutage),
-    batch: async (statements) =>
-      (await http.post<BatchResponse>('/v1/batch', { statements: refuseNul(statements) }, { requestId }).catch(asOutage)).results,
+      post<QueryResult<Row>>('/v1/query', { sql, params: refuseNul(params) }, { requestId }),
+    batch: async (statements) => (await post<BatchResponse>('/v1/batch', { statements: refuseNul(statements) }, { requestId })).results,
     transaction: async (statements, txOptions = {}) =>
-      (
-        await http
-          .post<TransactionResponse>('/v1/transaction', { statements: refuseNul(statements), ...txOptions }, { requestId })
-          .catch(asOutage)
-      ).results,
+      (await post<TransactionResponse>('/v1/transaction', { statements: refuseNul(statements), ...txOptions }, { requestId })).results,
   });
 
   return {

@@ -20,6 +20,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import pg from 'pg';
+import { formatTable } from '../../bench/lib/table.js';
 import { bearer } from '../../gateway/testing/testTokens.js';
 import { startFaultProxy, type FaultMode, type FaultProxy } from '../support/faultProxy.js';
 import { findPostgres, startPostgresCluster, type PostgresCluster } from '../support/postgresCluster.js';
@@ -428,7 +429,7 @@ describeFaults('faults under steady traffic', () => {
     giveUpAt = Date.now();
     await Promise.all(loops);
     if (figures.length) {
-      const table = formatTable(figures);
+      const table = faultTable(figures);
       console.log(`faults under steady traffic:\n${table}\n\n${summary}\n\nan error message of each code:\n${figures.map((f) => `${f.fault}: ${JSON.stringify(f.messages)}`).join('\n')}`);
       if (process.env.FAULTS_REPORT) writeFileSync(process.env.FAULTS_REPORT, `${table}\n\n${summary}\n`);
     }
@@ -620,23 +621,23 @@ describeFaults('faults under steady traffic', () => {
   }, 60_000);
 });
 
-function formatTable(rows: FaultFigures[]): string {
-  const header = ['fault', 'lasted s', 'sent', 'failed', 'failed after', 'recovered after s', 'slowest answer ms', 'failures by code'];
-  const lines = rows.map((r) => [
-    r.fault,
-    (r.windowMs / 1000).toFixed(1),
-    String(r.sent),
-    String(r.failed),
-    String(r.failedAfter),
-    Number.isFinite(r.recoveryMs) ? (r.recoveryMs / 1000).toFixed(2) : 'never',
-    String(r.slowestMs),
-    Object.entries(r.codes)
-      .sort(([, a], [, b]) => b - a)
-      .map(([code, n]) => `${code} ${n}`)
-      .join(', ') || '-',
+/** The per-fault figures as one Markdown table (the benchmarks' table writer). */
+function faultTable(rows: readonly FaultFigures[]): string {
+  return formatTable(rows, [
+    { title: 'fault', value: (r) => r.fault },
+    { title: 'lasted s', align: 'right', value: (r) => (r.windowMs / 1000).toFixed(1) },
+    { title: 'sent', align: 'right', value: (r) => String(r.sent) },
+    { title: 'failed', align: 'right', value: (r) => String(r.failed) },
+    { title: 'failed after', align: 'right', value: (r) => String(r.failedAfter) },
+    { title: 'recovered after s', align: 'right', value: (r) => (Number.isFinite(r.recoveryMs) ? (r.recoveryMs / 1000).toFixed(2) : 'never') },
+    { title: 'slowest answer ms', align: 'right', value: (r) => String(r.slowestMs) },
+    {
+      title: 'failures by code',
+      value: (r) =>
+        Object.entries(r.codes)
+          .sort(([, a], [, b]) => b - a)
+          .map(([code, n]) => `${code} ${n}`)
+          .join(', ') || '-',
+    },
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
-  const left = (i: number) => i === 0 || i === header.length - 1;
-  const format = (cells: string[]) => `| ${cells.map((c, i) => (left(i) ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
-  return [format(header), `|${widths.map((w, i) => (left(i) ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`, ...lines.map(format)].join('\n');
 }

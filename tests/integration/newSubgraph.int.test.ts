@@ -6,13 +6,13 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { composeSupergraphConfig } from '../../gateway/federation/supergraph/compose.js';
 import { as, listedSubgraphs, testPlatformEnv } from '../support/platform.js';
+import { freePort } from '../support/serviceProcesses.js';
 import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -78,18 +78,6 @@ async function graphql(query: string, variables: Record<string, unknown> = {}, h
     body: JSON.stringify({ query, variables }),
   });
   return (await response.json()) as { data?: any; errors?: { message: string; extensions?: any }[] };
-}
-
-/** A port nothing listens on right now, for a subgraph whose routing URL must be known before it starts. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 describe('npm run subgraph:new', () => {

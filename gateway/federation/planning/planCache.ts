@@ -22,7 +22,8 @@ export function operationCache<V extends { readonly operation: OperationDefiniti
     maxSize: maxBytes,
     maxEntrySize: maxBytes,
     // Twice the document's estimate: the entry keeps the document (its operation's location reaches
-    // the whole source) and a plan that grows with it (measured: about as large again).
+    // the whole source) and a plan that grows with it (measured: 17 KB of plan beside a 25 KB document
+    // for a 400-character query).
     sizeCalculation: (value) => 2 * estimatedDocumentBytes(value.operation),
   });
 }
