@@ -71,13 +71,24 @@ describeWithChromium('the GraphQL IDE at GET /graphql', () => {
     return (await page.locator(`${editorSelector} .view-lines`).innerText()).replace(/\u00a0/g, ' ');
   }
 
-  /** Replaces the text of a Monaco editor the way a user would: focus, select all, type. */
+  /**
+   * Replaces the text of a Monaco editor the way a user would: focus, select all, type. Monaco renders
+   * its lines after the input, later on a busy machine, so the text is waited for (up to 5 s); a
+   * second try covers a click that landed before the editor took focus.
+   */
   async function typeInto(editorSelector: string, text: string): Promise<void> {
-    await page.click(editorSelector);
-    await page.keyboard.press('ControlOrMeta+A');
-    await page.keyboard.press('Delete');
-    await page.keyboard.insertText(text);
-    expect(await editorText(editorSelector)).toBe(text);
+    let shown = '';
+    for (let attempt = 0; attempt < 2 && shown !== text; attempt++) {
+      await page.click(editorSelector);
+      await page.keyboard.press('ControlOrMeta+A');
+      await page.keyboard.press('Delete');
+      await page.keyboard.insertText(text);
+      shown = await editorText(editorSelector);
+      for (const deadline = Date.now() + 5_000; shown !== text && Date.now() < deadline; shown = await editorText(editorSelector)) {
+        await page.waitForTimeout(50);
+      }
+    }
+    expect(shown).toBe(text);
   }
 
   async function resultContaining(text: string): Promise<unknown> {
