@@ -4,8 +4,8 @@
  * which cost more CPU than the database round trip itself (bench/proxy/README.md). It keeps what the
  * express app did, in the same order: request id and one log line per request, the credential
  * checked before the body is read, body limit, the same 4xx answers, and the one error body shape.
- * Bodies the fast reader does not take (compressed, another charset, `application/*+json`) go
- * through express.json() as before.
+ * Bodies are read by lib/jsonBody.ts, which hands the ones it does not take (compressed, another
+ * charset, `application/*+json`) to express.json() as before.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { z } from 'zod';
@@ -17,7 +17,8 @@ import {
   type TransactionResponse,
 } from '../lib/dbProtocol.js';
 import { AppError } from '../lib/errors.js';
-import { jsonBody, toAppError } from '../lib/httpServer.js';
+import { sendAppError, sendJson, toAppError } from '../lib/httpServer.js';
+import { createJsonBodyReader } from '../lib/jsonBody.js';
 import { REQUEST_ID_HEADER, requestIdOf, type Logger } from '../lib/logger.js';
 import type { CredentialCheck } from './auth.js';
 import { StatementPreparer, type StatementExecutor } from './executor.js';
@@ -52,10 +53,9 @@ type Run = (service: string, executor: StatementExecutor, body: unknown, accepte
 
 export function createV1Handler(options: V1HandlerOptions): V1Handler {
   const { serviceOf, executors, stats, logger, maxStatements, metrics, tracing } = options;
-  const limit = byteSize(options.bodyLimit);
+  const readBody = createJsonBodyReader(options.bodyLimit);
   const preparer = new StatementPreparer();
   const prepareStatement = preparer.prepare.bind(preparer);
-  const slowBody = jsonBody(options.bodyLimit) as unknown as (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;
 
   const routes: Record<Endpoint, Run> = {
     query: async (_service, executor, body, accepted) => {
@@ -80,22 +80,6 @@ export function createV1Handler(options: V1HandlerOptions): V1Handler {
       };
       return response;
     },
-  };
-
-  const readBody = (req: IncomingMessage, res: ServerResponse): Promise<unknown> => {
-    const headers = req.headers;
-    // type-is's hasBody: no Transfer-Encoding and no Content-Length means no body at all.
-    if (headers['transfer-encoding'] === undefined && Number.isNaN(Number(headers['content-length']))) {
-      return Promise.resolve(undefined);
-    }
-    const encoding = headers['content-encoding'];
-    if ((encoding !== undefined && encoding.toLowerCase() !== 'identity') || !PLAIN_JSON.test(headers['content-type'] ?? '')) {
-      return new Promise((resolve, reject) => {
-        const carrier = req as IncomingMessage & { body?: unknown };
-        slowBody(req, res, (err) => (err ? reject(err) : resolve(carrier.body)));
-      });
-    }
-    return readJson(req, limit);
   };
 
   async function serve(req: IncomingMessage, res: ServerResponse, path: string, log: LogFields): Promise<void> {
@@ -170,7 +154,7 @@ export function createV1Handler(options: V1HandlerOptions): V1Handler {
       const fail = (err: unknown) => {
         log.errorCode = toAppError(err).code;
         if (span) markError(span, err);
-        sendError(res, err, requestId, path);
+        sendAppError(res, err, logger, { requestId, path });
       };
       if (!tracing) {
         serve(req, res, path, log).catch(fail);
@@ -182,19 +166,6 @@ export function createV1Handler(options: V1HandlerOptions): V1Handler {
     },
   };
 
-  /** The same answer as lib/httpServer.ts errorHandler() gives. */
-  function sendError(res: ServerResponse, err: unknown, requestId: string, path: string): void {
-    const appError = toAppError(err);
-    if (appError.status >= 500 && !(err instanceof AppError)) {
-      logger.error({ err, reqId: requestId, path }, 'unhandled error');
-    }
-    if (appError.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(appError.retryAfterSeconds));
-    if (res.headersSent) {
-      res.end();
-      return;
-    }
-    sendJson(res, appError.status, appError.toBody());
-  }
 }
 
 interface LogFields {
@@ -222,14 +193,6 @@ function routeOf(sub: string): Endpoint | undefined {
   return ENDPOINTS.find((e) => bare === `/${e}`);
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.statusCode = status;
-  res.setHeader('Content-Type', 'application/json; charset=utf-8');
-  res.setHeader('Content-Length', Buffer.byteLength(text));
-  res.end(text);
-}
-
 function parseBody<S extends z.ZodType>(body: unknown, schema: S): z.output<S> {
   if (body === undefined) {
     throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send a JSON body with Content-Type: application/json');
@@ -253,102 +216,5 @@ function checkStatementCount(body: unknown, maxStatements: number): void {
       `The request has ${statements.length} statements; at most ${maxStatements} are allowed per request (DB_MAX_STATEMENTS)`,
       { details: { statementCount: statements.length, maxStatements } },
     );
-  }
-}
-
-// ---------------------------------------------------------------- the body
-
-/** What the fast reader takes: JSON in UTF-8 (the charset JSON defaults to). */
-const PLAIN_JSON = /^application\/json[ \t]*(?:;[ \t]*charset[ \t]*=[ \t]*(?:utf-8|"utf-8")[ \t]*)?$/i;
-
-const BYTE_UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
-
-/** '2mb' -> bytes, as the `bytes` package (express.json's limit) reads it. */
-export function byteSize(value: string | number): number {
-  if (typeof value === 'number') return value;
-  const match = /^((?:\d+)?\.?\d+)\s*(b|kb|mb|gb)?$/i.exec(value.trim());
-  if (!match) throw new Error(`not a byte size: ${value}`);
-  return Math.floor(Number(match[1]) * BYTE_UNITS[(match[2] ?? 'b').toLowerCase()]);
-}
-
-/** Errors shaped like body-parser's, so toAppError() answers them alike (413, 400). */
-const bodyError = (type: string, message: string, extra: Record<string, unknown> = {}) =>
-  Object.assign(new Error(message), { type, ...extra });
-
-/**
- * Reads a UTF-8 JSON body within `limit` bytes, parsed the way express.json({ strict: true }) does:
- * an empty body is `{}`, anything but an object or array is malformed. As body-parser does, the
- * rest of a refused body is read off before the answer, so the connection stays usable.
- */
-function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const declared = req.headers['content-length'] === undefined ? undefined : Number(req.headers['content-length']);
-    let failure: Error | undefined =
-      declared !== undefined && declared > limit
-        ? bodyError('entity.too.large', 'request entity too large', { limit, length: declared })
-        : undefined;
-    const chunks: Buffer[] = [];
-    let received = 0;
-    const cleanup = () => {
-      req.off('data', onData);
-      req.off('end', onEnd);
-      req.off('error', onError);
-      req.off('aborted', onAborted);
-    };
-    const onData = (chunk: Buffer) => {
-      if (failure) return;
-      received += chunk.length;
-      if (received > limit) {
-        failure = bodyError('entity.too.large', 'request entity too large', { limit, length: received });
-        chunks.length = 0;
-        return;
-      }
-      chunks.push(chunk);
-    };
-    const onEnd = () => {
-      cleanup();
-      if (failure) return reject(failure);
-      const raw = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
-      try {
-        resolve(parseStrictJson(raw.toString('utf8')));
-      } catch (err) {
-        reject(bodyError('entity.parse.failed', (err as Error).message));
-      }
-    };
-    const onError = (err: Error) => {
-      cleanup();
-      reject(bodyError('request.aborted', err.message));
-    };
-    const onAborted = () => {
-      cleanup();
-      reject(bodyError('request.aborted', 'request aborted'));
-    };
-    req.on('data', onData);
-    req.on('end', onEnd);
-    req.on('error', onError);
-    req.on('aborted', onAborted);
-  });
-}
-
-function parseStrictJson(text: string): unknown {
-  // iconv-lite, which body-parser decodes with, drops a byte order mark.
-  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-  if (body.length === 0) return {};
-  if (body[0] !== '{' && body[0] !== '[') {
-    const first = /^[\x20\x09\x0a\x0d]*([^\x20\x09\x0a\x0d]|$)/.exec(body)?.[1] ?? '';
-    if (first !== '{' && first !== '[') throw strictViolation(body, first);
-  }
-  return JSON.parse(body);
-}
-
-/** body-parser's message for JSON that is not an object or array: V8's, as if the offending part were malformed. */
-function strictViolation(body: string, first: string): SyntaxError {
-  const index = body.indexOf(first);
-  const partial = index !== -1 ? body.substring(0, index) + '#'.repeat(body.length - index) : '';
-  try {
-    JSON.parse(partial);
-    return new SyntaxError('strict violation');
-  } catch (err) {
-    return new SyntaxError((err as Error).message.replace(/#+/g, (marks) => body.substring(index, index + marks.length)));
   }
 }

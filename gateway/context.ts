@@ -3,10 +3,9 @@
  * the contributions of the features (gateway/features/<feature>/useX.ts). Subgraph calls read it to forward the
  * request id and the caller's identity.
  */
-import type { Request } from 'express';
 import type { Context } from '@opentelemetry/api';
 import type { Identity } from '../lib/identity.js';
-import { requestIdOf } from '../lib/logger.js';
+import type { FrontDoorRequest } from './features/feature.js';
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -23,14 +22,14 @@ export interface GatewayContext {
   traceContext?: Context;
 }
 
-/** The parts of the context features provide; the request id comes from the logging middleware. */
+/** The parts of the context features provide; the request id and span come from the front door. */
 export interface ContextContributors {
-  identity: (req: Request) => Pick<GatewayContext, 'identity'>;
+  identity: (req: FrontDoorRequest) => Pick<GatewayContext, 'identity'>;
 }
 
-export function contextBuilder(contributors: ContextContributors): (req: Request) => GatewayContext {
+export function contextBuilder(contributors: ContextContributors): (req: FrontDoorRequest) => GatewayContext {
   return (req) => {
-    const context: GatewayContext = { requestId: req.requestId ?? requestIdOf(req), ...contributors.identity(req) };
+    const context: GatewayContext = { requestId: req.requestId, ...contributors.identity(req) };
     if (req.traceContext) context.traceContext = req.traceContext;
     return context;
   };

@@ -6,19 +6,18 @@
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloGateway } from '@apollo/gateway';
-import { expressMiddleware } from '@as-integrations/express5';
-import express, { type NextFunction, type Request, type Response } from 'express';
-import { AppError } from '../lib/errors.js';
-import { Draining, errorHandler, healthRoutes, jsonBody, listen, notFoundHandler, toAppError } from '../lib/httpServer.js';
+import express from 'express';
+import { Draining, errorHandler, healthRoutes, listen, notFoundHandler } from '../lib/httpServer.js';
 import { Lifecycle } from '../lib/lifecycle.js';
-import { createLogger, requestLogging, type Logger } from '../lib/logger.js';
+import { createLogger, type Logger } from '../lib/logger.js';
 import type { GatewayConfig } from './config.js';
 import { contextBuilder, type GatewayContext } from './context.js';
 import type { GatewayFeature } from './features/feature.js';
 import { attachUpgrades } from './upgrades.js';
 import { createGatewayMetrics, METRICS_PATH } from './metrics.js';
-import { httpMetrics } from '../lib/metrics.js';
-import { createTracing, serverSpans, type Tracing } from '../lib/tracing.js';
+import { createTracing, type Tracing } from '../lib/tracing.js';
+import { API_PATH, createFrontDoor, GRAPHQL_PATH } from './frontDoor/frontDoor.js';
+import { createGraphQLHttpHandler } from './frontDoor/graphqlHttp.js';
 import { useObservability } from './features/observability/useObservability.js';
 import { useWebSocketApi } from './features/websocketApi/useWebSocketApi.js';
 import { useGraphiQL } from './features/graphiql/useGraphiQL.js';
@@ -33,6 +32,7 @@ import { useAuthorization } from './features/authorization/useAuthorization.js';
 import { useSubscriptions } from './features/subscriptions/useSubscriptions.js';
 import { createFederatedSubscriptions } from './federation/subscriptions/federatedSubscriptions.js';
 import { useRateLimit } from './features/rateLimit/useRateLimit.js';
+import { clientAddressResolver } from './features/rateLimit/trustProxy.js';
 import { usePersistedQueries } from './features/persistedQueries/usePersistedQueries.js';
 import { useResponseCache } from './features/responseCache/useResponseCache.js';
 import { createStore, STORE_NAMESPACES } from './store/index.js';
@@ -85,9 +85,7 @@ export interface RunningGateway {
   shutdown(): Promise<void>;
 }
 
-export const GRAPHQL_PATH = '/graphql';
-/** REST routes to the owning services live under this prefix. */
-export const API_PATH = '/api';
+export { API_PATH, GRAPHQL_PATH };
 
 export async function startGateway(config: GatewayConfig, options: StartGatewayOptions = {}): Promise<RunningGateway> {
   const logger = options.logger ?? createLogger('gateway', config.logLevel);
@@ -168,7 +166,6 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
       store: createStore({ redis, namespace: STORE_NAMESPACES.persistedQueries, logger }),
       manifestPath: config.persistedDocuments,
       mode: config.persistedDocumentsMode,
-      bodyLimit: config.bodyLimit,
     });
     const responseCache = config.responseCache
       ? useResponseCache({
@@ -233,7 +230,17 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
       useCors({ origins: config.corsOrigins, credentials: config.corsCredentials, maxAgeSeconds: 600 }),
       identity,
       // After authentication: limits are counted per API key, user or client address.
-      ...(config.rateLimit.enabled ? [useRateLimit(config.rateLimit, { logger, redis, onRejected: () => metrics.rateLimitRejections.inc() })] : []),
+      ...(config.rateLimit.enabled
+        ? [
+            useRateLimit(config.rateLimit, {
+              logger,
+              redis,
+              onRejected: () => metrics.rateLimitRejections.inc(),
+              // Whom X-Forwarded-For may name (GATEWAY_TRUST_PROXY), as express's `trust proxy` reads it.
+              clientAddress: clientAddressResolver(config.trustProxy),
+            }),
+          ]
+        : []),
       operationLimits,
       // Before the response cache: a filtered operation gets its own queryHash, so its own cache entry.
       authorization,
@@ -300,17 +307,13 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
       logger.warn({ subgraphs: unknownTimeouts }, 'SUBGRAPH_TIMEOUTS names subgraphs the supergraph does not have');
     }
 
-    const buildContext = contextBuilder({ identity: identity.context });
+    // Everything but /graphql: the features' routes (REST, docs, the push API), /metrics, /health and
+    // /ready, and 404s. The front door has already logged, timed and traced the request and run the
+    // onRequest hooks on /api paths.
     const app = express();
     app.disable('x-powered-by');
-    // No automatic ETag: hashing every GraphQL answer costs CPU and no client revalidates a POST
-    // (the IDE page sets its own).
+    // No automatic ETag: no client revalidates these answers, and hashing them costs CPU.
     app.set('etag', false);
-    // Whether req.ip (the per-address rate-limit key) may come from X-Forwarded-For (GATEWAY_TRUST_PROXY).
-    app.set('trust proxy', config.trustProxy);
-    app.use(requestLogging(logger));
-    if (tracing) app.use(serverSpans(tracing));
-    app.use(httpMetrics(metrics));
     app.get(METRICS_PATH, metrics.handler);
     const draining = new Draining();
     app.use(
@@ -323,23 +326,29 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
         draining,
       ),
     );
-    const frontDoor = features.flatMap((f) => f.frontDoor ?? []);
-    if (frontDoor.length) app.use([GRAPHQL_PATH, API_PATH], ...frontDoor);
     for (const feature of features) if (feature.routes) app.use(feature.routes);
-    app.use(
-      GRAPHQL_PATH,
-      ...features.flatMap((f) => f.middleware ?? []),
-      jsonBody(config.bodyLimit),
-      requireJsonBody,
-      limitBatches(config.batching, config.maxBatch),
-      checkPersistedQueryExtensions,
-      expressMiddleware(server, { context: async ({ req }) => buildContext(req) }),
-    );
-    app.use(GRAPHQL_PATH, graphqlErrorHandler(logger));
     app.use(notFoundHandler());
     app.use(errorHandler(logger));
 
-    const http = await listen(app, config.port, config.host, undefined, draining);
+    const frontDoor = createFrontDoor({
+      logger,
+      metrics,
+      tracing,
+      hooks: features.flatMap((f) => (f.onRequest ? [f.onRequest] : [])),
+      graphql: createGraphQLHttpHandler({
+        server,
+        context: contextBuilder({ identity: identity.context }),
+        hooks: features.flatMap((f) => (f.onGraphQLRequest ? [f.onGraphQLRequest] : [])),
+        paramsHooks: features.flatMap((f) => (f.onGraphQLParams ? [f.onGraphQLParams] : [])),
+        bodyLimit: config.bodyLimit,
+        batching: config.batching,
+        maxBatch: config.maxBatch,
+        logger,
+      }),
+      app,
+    });
+
+    const http = await listen(frontDoor, config.port, config.host, undefined, draining);
     lifecycle.add('http server', () => http.close());
     listeningUrl = http.url;
     // Upgraded sockets keep the HTTP server from closing: the WebSocket API closes them first.
@@ -369,101 +378,4 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
     await lifecycle.close();
     throw err;
   }
-}
-
-/**
- * POSTs Apollo cannot read, answered with a message naming the problem: express.json() parses only
- * JSON, so a body still missing here was not JSON; an empty body parses to nothing or to {}.
- */
-function requireJsonBody(req: Request, _res: Response, next: NextFunction): void {
-  if (req.method !== 'POST') {
-    next();
-    return;
-  }
-  const type = req.headers['content-type'];
-  if (type && !/^application\/(.+\+)?json\b/i.test(type)) {
-    next(new AppError('UNSUPPORTED_MEDIA_TYPE', `Content-Type "${type}" is not supported: send application/json`));
-    return;
-  }
-  const body: unknown = req.body;
-  if (body === undefined || (isPlainObject(body) && Object.keys(body).length === 0)) {
-    next(new AppError('BAD_REQUEST', `Request body is empty: send JSON such as ${EXAMPLE_BODY} with Content-Type application/json`));
-    return;
-  }
-  if (isPlainObject(body) && body.query === undefined && body.extensions === undefined) {
-    next(new AppError('BAD_REQUEST', 'Missing query: the JSON body needs a "query" string'));
-    return;
-  }
-  next();
-}
-
-/** HTTP batches (a JSON array of operations): refused unless enabled, and never longer than the limit. */
-function limitBatches(enabled: boolean, max: number) {
-  return (req: Request, _res: Response, next: NextFunction): void => {
-    if (!Array.isArray(req.body)) {
-      next();
-      return;
-    }
-    if (!enabled) {
-      next(new AppError('BAD_REQUEST', 'Operation batching is not enabled: send one operation per request'));
-    } else if (req.body.length === 0 || req.body.length > max) {
-      next(new AppError('BAD_REQUEST', `A batch holds 1 to ${max} operations; this one has ${req.body.length}`));
-    } else {
-      next();
-    }
-  };
-}
-
-/**
- * `extensions.persistedQuery` in the shape APQ defines (version 1, a sha256Hash string), checked before
- * Apollo Server, which answers another version with a code-less error (INTERNAL_SERVER_ERROR) and
- * fails on a hash that is not a string.
- */
-function checkPersistedQueryExtensions(req: Request, _res: Response, next: NextFunction): void {
-  const operations: unknown[] = req.method === 'POST' ? (Array.isArray(req.body) ? req.body : [req.body]) : [{ extensions: parsedQueryExtensions(req.query.extensions) }];
-  for (const operation of operations) {
-    const persistedQuery = isPlainObject(operation) && isPlainObject(operation.extensions) ? operation.extensions.persistedQuery : undefined;
-    if (persistedQuery === undefined || persistedQuery === null) continue;
-    if (!isPlainObject(persistedQuery) || persistedQuery.version !== 1 || typeof persistedQuery.sha256Hash !== 'string') {
-      next(new AppError('BAD_REQUEST', 'extensions.persistedQuery must be {"version": 1, "sha256Hash": "<sha256 of the query, hex>"}'));
-      return;
-    }
-  }
-  next();
-}
-
-function parsedQueryExtensions(value: unknown): unknown {
-  if (typeof value !== 'string') return value;
-  try {
-    return JSON.parse(value);
-  } catch {
-    return undefined; // Apollo Server names malformed JSON itself
-  }
-}
-
-const EXAMPLE_BODY = '{"query": "{ __typename }"}';
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** Errors before GraphQL execution on /graphql, in the GraphQL response shape clients expect there. */
-function graphqlErrorHandler(logger: Logger) {
-  return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
-    const appError = toAppError(err);
-    if (appError.status >= 500 && !(err instanceof AppError)) {
-      logger.error({ err, reqId: req.requestId, path: req.path }, 'unhandled error');
-    }
-    if (res.headersSent) {
-      res.end();
-      return;
-    }
-    const extensions: Record<string, unknown> = { code: appError.code };
-    if (appError.details) extensions.details = appError.details;
-    if (appError.retryAfterSeconds !== undefined) {
-      extensions.retryAfterSeconds = appError.retryAfterSeconds;
-      res.setHeader('Retry-After', String(appError.retryAfterSeconds));
-    }
-    res.status(appError.status).json({ errors: [{ message: appError.message, extensions }] });
-  };
 }

@@ -1,9 +1,10 @@
 /**
  * HTTP plumbing every service shares: listening on a port (0 picks a free one), closing with a drain,
- * the JSON error handler that turns anything thrown into the registry's body shape, and /health + /ready.
+ * the JSON error handler that turns anything thrown into the registry's body shape (for express and for
+ * plain node:http handlers), and /health + /ready.
  */
 import { once } from 'node:events';
-import { createServer, type RequestListener, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { AppError } from './errors.js';
@@ -91,17 +92,35 @@ interface BodyParserError extends Error {
 /** Converts thrown errors into the one error body shape; unknown errors are logged and masked. */
 export function errorHandler(logger: Logger) {
   return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
-    const appError = toAppError(err);
-    if (appError.status >= 500 && !(err instanceof AppError)) {
-      logger.error({ err, reqId: req.requestId, path: req.path }, 'unhandled error');
-    }
-    if (appError.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(appError.retryAfterSeconds));
-    if (res.headersSent) {
-      res.end();
-      return;
-    }
-    res.status(appError.status).json(appError.toBody());
+    sendAppError(res, err, logger, { requestId: req.requestId, path: req.path });
   };
+}
+
+/**
+ * A thrown error as the one error body shape (`{"error": {"code", "message"}}`) with its status and
+ * Retry-After, for express (errorHandler) and plain node:http handlers alike; an error that is not
+ * an AppError is logged and answered as a masked 500.
+ */
+export function sendAppError(res: ServerResponse, err: unknown, logger: Logger, request: { requestId?: string; path: string }): void {
+  const appError = toAppError(err);
+  if (appError.status >= 500 && !(err instanceof AppError)) {
+    logger.error({ err, reqId: request.requestId, path: request.path }, 'unhandled error');
+  }
+  if (appError.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(appError.retryAfterSeconds));
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  sendJson(res, appError.status, appError.toBody());
+}
+
+/** A JSON answer with its length, written at once (what express's res.json() does, without its ETag). */
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(text));
+  res.end(text);
 }
 
 export function toAppError(err: unknown): AppError {

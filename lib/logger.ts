@@ -3,10 +3,11 @@
  * that travels between services in `x-request-id` and the trace id of `traceparent`.
  */
 import { randomUUID } from 'node:crypto';
-import type { IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 import { pino, type Logger } from 'pino';
-import { requestTraceId } from './tracing.js';
+import { pathOf } from './matchedRoute.js';
+import { requestTraceId, type TracedRequest } from './tracing.js';
 
 export type { Logger };
 
@@ -55,34 +56,41 @@ declare module 'express-serve-static-core' {
   }
 }
 
-export interface RequestLoggingOptions {
-  /** Extra fields for the request's log line (e.g. which service called), read when the response has finished. */
-  fields?: (req: Request, res: Response) => Record<string, unknown> | undefined;
+/**
+ * Assigns a request its id (the caller's, when well formed), echoes it in `x-request-id`, and logs
+ * one line when the response ends (health checks at debug). For plain node:http handlers;
+ * requestLogging() is the same as express middleware. Returns the id.
+ */
+export function logRequest(logger: Logger, req: IncomingMessage & { requestId?: string } & TracedRequest, res: ServerResponse): string {
+  const started = process.hrtime.bigint();
+  const requestId = requestIdOf(req);
+  req.requestId = requestId;
+  res.setHeader(REQUEST_ID_HEADER, requestId);
+  // Read now: routers rewrite req.url as they go (express's originalUrl is this one).
+  const path = pathOf(req.url);
+  res.on('finish', () => {
+    const health = path === '/health' || path === '/ready';
+    // Nothing is built for a line the level would drop (a benchmark's LOG_LEVEL=warn, say).
+    if (!logger.isLevelEnabled(health ? 'debug' : 'info')) return;
+    const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    const line = {
+      reqId: requestId,
+      method: req.method,
+      path,
+      status: res.statusCode,
+      ms: Math.round(ms * 10) / 10,
+      traceId: requestTraceId(req),
+    };
+    if (health) logger.debug(line, 'request');
+    else logger.info(line, 'request');
+  });
+  return requestId;
 }
 
-/** Express middleware: assigns the request id, echoes it, and logs one line when the response ends. */
-export function requestLogging(logger: Logger, options: RequestLoggingOptions = {}) {
+/** Express middleware: logRequest() for every request of an app. */
+export function requestLogging(logger: Logger) {
   return (req: Request, res: Response, next: NextFunction): void => {
-    const started = process.hrtime.bigint();
-    req.requestId = requestIdOf(req);
-    res.setHeader(REQUEST_ID_HEADER, req.requestId);
-    res.on('finish', () => {
-      const health = req.path === '/health' || req.path === '/ready';
-      // Nothing is built for a line the level would drop (a benchmark's LOG_LEVEL=warn, say).
-      if (!logger.isLevelEnabled(health ? 'debug' : 'info')) return;
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      const line = {
-        reqId: req.requestId,
-        method: req.method,
-        path: req.originalUrl.split('?')[0],
-        status: res.statusCode,
-        ms: Math.round(ms * 10) / 10,
-        traceId: requestTraceId(req),
-        ...options.fields?.(req, res),
-      };
-      if (health) logger.debug(line, 'request');
-      else logger.info(line, 'request');
-    });
+    logRequest(logger, req, res);
     next();
   };
 }

@@ -5,8 +5,10 @@
  * own metrics to `registry`. Labels stay bounded: routes come from the router, never from the raw
  * path, and client-chosen names go through boundedLabel().
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { matchedRoute } from './matchedRoute.js';
 
 export const METRICS_PATH = '/metrics';
 
@@ -46,18 +48,26 @@ export function createServiceMetrics(service: string, options: ServiceMetricsOpt
 }
 
 /**
- * Express middleware timing every request into `http_server_request_duration_seconds`. The route is
- * the express route that matched (`/api/products/:id`), the mount path when only a mounted app or
- * middleware answered, or `unmatched` for 404s, so ids never become labels.
+ * Times every request into `http_server_request_duration_seconds`. The route is the one the request
+ * matched (lib/matchedRoute.ts: `/api/products/:id`, a mount path), or `unmatched` for 404s, so ids
+ * never become labels. For plain node:http handlers; httpMetrics() is the same as express middleware.
  */
-export function httpMetrics(metrics: ServiceMetrics) {
+export function httpRequestTimer(metrics: ServiceMetrics): (req: IncomingMessage, res: ServerResponse) => void {
   const series = seriesOf(metrics.httpRequests);
-  return (req: Request, res: Response, next: NextFunction): void => {
+  return (req, res) => {
     const started = process.hrtime.bigint();
     res.on('finish', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      series(boundedMethod(req.method), routeOf(req, res), statusClass(res.statusCode)).observe(seconds);
+      series(boundedMethod(req.method ?? 'GET'), routeLabel(req, res), statusClass(res.statusCode)).observe(seconds);
     });
+  };
+}
+
+/** Express middleware: httpRequestTimer() for every request of an app. */
+export function httpMetrics(metrics: ServiceMetrics) {
+  const time = httpRequestTimer(metrics);
+  return (req: Request, res: Response, next: NextFunction): void => {
+    time(req, res);
     next();
   };
 }
@@ -79,11 +89,8 @@ export function seriesOf<L extends string>(histogram: Histogram<L>): (...values:
   };
 }
 
-function routeOf(req: Request, res: Response): string {
-  const route = req.route?.path;
-  if (typeof route === 'string') return `${req.baseUrl}${route}`;
-  if (req.baseUrl) return req.baseUrl;
-  return res.statusCode === 404 ? 'unmatched' : 'other';
+function routeLabel(req: IncomingMessage, res: ServerResponse): string {
+  return matchedRoute(req) ?? (res.statusCode === 404 ? 'unmatched' : 'other');
 }
 
 const METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS']);

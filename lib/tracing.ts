@@ -4,7 +4,7 @@
  * every call site checks `tracing` first, so no span, context or header work happens on its hot path.
  * W3C `traceparent` is read from and written to every hop with the one propagator here.
  */
-import type { IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import {
   context,
   ROOT_CONTEXT,
@@ -27,6 +27,7 @@ import {
   type SpanExporter,
 } from '@opentelemetry/sdk-trace-base';
 import type { NextFunction, Request, Response } from 'express';
+import { matchedRoute, pathOf } from './matchedRoute.js';
 
 export { SpanKind, type Context, type Span };
 
@@ -116,30 +117,45 @@ declare module 'express-serve-static-core' {
 }
 
 /**
- * Express middleware: a SERVER span per request, a child of the caller's `traceparent`, active for
- * the rest of the request (also in body-parser's callbacks, whose events are bound to it). The span is
- * named by the matched route when the response ends, never by the raw path (ids stay out of names).
+ * A SERVER span for a request, a child of the caller's `traceparent`, ended when the response ends;
+ * returns the context to run the rest of the request in (`req.traceContext` holds it too). The span
+ * is named by the route the request matched (lib/matchedRoute.ts), never by the raw path of a
+ * matched route (ids stay out of names). For plain node:http handlers; serverSpans() is the express
+ * middleware.
+ */
+export function startServerSpan(tracing: Tracing, req: TracedRequest, res: ServerResponse): Context {
+  const parent = tracing.extract(req.headers);
+  const method = req.method ?? 'GET';
+  const span = tracing.startSpan(method, { 'http.request.method': method }, parent, SpanKind.SERVER);
+  const active = trace.setSpan(parent, span);
+  req.traceContext = active;
+  const path = pathOf(req.url);
+  res.on('finish', () => {
+    span.updateName(`${method} ${matchedRoute(req) ?? path}`);
+    span.setAttribute('http.response.status_code', res.statusCode);
+    if (res.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+    span.end();
+  });
+  return active;
+}
+
+/**
+ * Express middleware: startServerSpan() for every request, its context active for the rest of the
+ * request (also in body-parser's callbacks, whose events are bound to it).
  */
 export function serverSpans(tracing: Tracing) {
   return (req: Request, res: Response, next: NextFunction): void => {
-    const parent = tracing.extract(req.headers);
-    const span = tracing.startSpan(req.method, { 'http.request.method': req.method }, parent, SpanKind.SERVER);
-    const active = trace.setSpan(parent, span);
-    req.traceContext = active;
-    res.on('finish', () => {
-      const route = req.route?.path;
-      span.updateName(typeof route === 'string' ? `${req.method} ${req.baseUrl}${route}` : `${req.method} ${req.baseUrl || req.path}`);
-      span.setAttribute('http.response.status_code', res.statusCode);
-      if (res.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
-      span.end();
-    });
+    const active = startServerSpan(tracing, req, res);
     context.bind(active, req);
     context.with(active, next);
   };
 }
 
+/** A request that may carry its server span's context (set by startServerSpan()). */
+export type TracedRequest = IncomingMessage & { traceContext?: Context };
+
 /** The trace id a request's log line carries: its own span's, else the caller's. */
-export function requestTraceId(req: Request): string | undefined {
+export function requestTraceId(req: TracedRequest): string | undefined {
   if (req.traceContext) return trace.getSpanContext(req.traceContext)?.traceId;
   return traceIdOf(req.headers);
 }

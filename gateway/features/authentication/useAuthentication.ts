@@ -7,13 +7,12 @@
  * (as with API Gateway's API key plus authorizer).
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import type { NextFunction, Request, Response } from 'express';
 import { AppError } from '../../../lib/errors.js';
 import { anonymousIdentity, type Identity } from '../../../lib/identity.js';
 import type { Logger } from '../../../lib/logger.js';
 import { API_KEY_HEADER, createApiKeyVerifier, type ApiKeyEntry } from './apiKeys.js';
 import { createJwtVerifier, TokenRejected, type JwtOptions } from './jwt.js';
-import type { GatewayFeature } from '../feature.js';
+import type { FrontDoorHook, FrontDoorRequest, GatewayFeature } from '../feature.js';
 
 export interface AuthenticationOptions {
   jwt: JwtOptions;
@@ -23,7 +22,7 @@ export interface AuthenticationOptions {
 }
 
 export interface AuthenticationFeature extends GatewayFeature<{ identity: Identity }> {
-  readonly context: (req: Request) => { identity: Identity };
+  readonly context: (req: FrontDoorRequest) => { identity: Identity };
   /** The identity the headers prove; throws a 401/503 AppError naming what is wrong. */
   readonly identify: (headers: IncomingHttpHeaders, log?: { requestId?: string }) => Promise<Identity>;
 }
@@ -75,7 +74,7 @@ export function useAuthentication(options: AuthenticationOptions): Authenticatio
     return identity;
   };
 
-  const authenticate = async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+  const authenticate: FrontDoorHook = async (req, res) => {
     try {
       req.identity = await identify(req.headers, { requestId: req.requestId });
     } catch (err) {
@@ -86,12 +85,11 @@ export function useAuthentication(options: AuthenticationOptions): Authenticatio
       }
       throw err;
     }
-    next();
   };
 
   return {
     name: 'authentication',
-    frontDoor: [authenticate],
+    onRequest: authenticate,
     identify,
     context: (req) => ({ identity: req.identity ?? anonymousIdentity() }),
   };

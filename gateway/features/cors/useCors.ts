@@ -3,8 +3,8 @@
  * answered here, before authentication and throttling, as browsers send them without credentials).
  * Nothing is allowed cross-origin unless configured.
  */
-import type { NextFunction, Request, Response } from 'express';
-import type { GatewayFeature } from '../feature.js';
+import vary from 'vary';
+import { HANDLED, type GatewayFeature } from '../feature.js';
 
 export interface CorsOptions {
   /** Exact origins (`https://app.example.com`) or `*` for any. @default [] (same origin only) */
@@ -31,31 +31,29 @@ export function useCors(options: CorsOptions): GatewayFeature {
   };
   return {
     name: 'cors',
-    frontDoor: [
-      (req: Request, res: Response, next: NextFunction) => {
-        const origin = req.headers.origin;
-        const value = allowOrigin(origin);
-        res.vary('Origin');
+    onRequest(req, res) {
+      const origin = req.headers.origin;
+      const value = allowOrigin(origin);
+      vary(res, 'Origin');
+      if (value) {
+        res.setHeader('Access-Control-Allow-Origin', value);
+        if (options.credentials) res.setHeader('Access-Control-Allow-Credentials', 'true');
+        res.setHeader('Access-Control-Expose-Headers', 'x-request-id, retry-after, ratelimit, ratelimit-policy, age');
+      }
+      if (req.method === 'OPTIONS' && req.headers['access-control-request-method']) {
         if (value) {
-          res.setHeader('Access-Control-Allow-Origin', value);
-          if (options.credentials) res.setHeader('Access-Control-Allow-Credentials', 'true');
-          res.setHeader('Access-Control-Expose-Headers', 'x-request-id, retry-after, ratelimit, ratelimit-policy, age');
+          res.setHeader('Access-Control-Allow-Methods', ALLOWED_METHODS);
+          res.setHeader(
+            'Access-Control-Allow-Headers',
+            String(req.headers['access-control-request-headers'] ?? DEFAULT_ALLOWED_HEADERS),
+          );
+          res.setHeader('Access-Control-Max-Age', String(options.maxAgeSeconds));
         }
-        if (req.method === 'OPTIONS' && req.headers['access-control-request-method']) {
-          if (value) {
-            res.setHeader('Access-Control-Allow-Methods', ALLOWED_METHODS);
-            res.setHeader(
-              'Access-Control-Allow-Headers',
-              String(req.headers['access-control-request-headers'] ?? DEFAULT_ALLOWED_HEADERS),
-            );
-            res.setHeader('Access-Control-Max-Age', String(options.maxAgeSeconds));
-          }
-          // A refused preflight still ends here: the browser blocks the call for lack of the headers.
-          res.status(204).end();
-          return;
-        }
-        next();
-      },
-    ],
+        // A refused preflight still ends here: the browser blocks the call for lack of the headers.
+        res.statusCode = 204;
+        res.end();
+        return HANDLED;
+      }
+    },
   };
 }

@@ -7,8 +7,9 @@
 import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
-import type { Request, RequestHandler } from 'express';
-import type { GatewayFeature } from '../feature.js';
+import type { IncomingMessage } from 'node:http';
+import accepts from 'accepts';
+import { HANDLED, type FrontDoorHook, type GatewayFeature } from '../feature.js';
 
 export interface GraphiQLFeatureOptions {
   /** Where the IDE sends its operations (same origin). @default '/graphql' */
@@ -37,7 +38,7 @@ const CONTENT_SECURITY_POLICY = [
 
 const RESPONSE_TYPES = ['application/graphql-response+json', 'application/json', 'text/html'];
 
-export function useGraphiQL(options: GraphiQLFeatureOptions = {}): GatewayFeature & { middleware: RequestHandler[] } {
+export function useGraphiQL(options: GraphiQLFeatureOptions = {}): GatewayFeature & { onGraphQLRequest: FrontDoorHook } {
   const endpoint = options.endpoint ?? '/graphql';
   const title = options.title ?? 'GraphQL IDE';
   let page: Promise<RenderedPage> | undefined;
@@ -58,11 +59,8 @@ export function useGraphiQL(options: GraphiQLFeatureOptions = {}): GatewayFeatur
     return { html, gzipped, etag };
   };
 
-  const serveIde: RequestHandler = async (req, res, next) => {
-    if ((req.method !== 'GET' && req.method !== 'HEAD') || !prefersHtml(req)) {
-      next();
-      return;
-    }
+  const serveIde: FrontDoorHook = async (req, res) => {
+    if ((req.method !== 'GET' && req.method !== 'HEAD') || !prefersHtml(req)) return;
     page ??= render().catch((err: unknown) => {
       page = undefined;
       throw err;
@@ -72,25 +70,28 @@ export function useGraphiQL(options: GraphiQLFeatureOptions = {}): GatewayFeatur
     res.setHeader('Cache-Control', 'no-cache');
     res.setHeader('ETag', etag);
     if (req.headers['if-none-match'] === etag) {
-      res.status(304).end();
-      return;
+      res.statusCode = 304;
+      res.end();
+      return HANDLED;
     }
-    const useGzip = req.acceptsEncodings('gzip', 'identity') === 'gzip';
+    const useGzip = accepts(req).encoding('gzip', 'identity') === 'gzip';
     const body = useGzip ? gzipped : html;
     res.setHeader('Content-Type', 'text/html; charset=utf-8');
     res.setHeader('Content-Security-Policy', CONTENT_SECURITY_POLICY);
     res.setHeader('X-Content-Type-Options', 'nosniff');
     if (useGzip) res.setHeader('Content-Encoding', 'gzip');
     res.setHeader('Content-Length', String(body.length));
-    res.status(200).end(req.method === 'HEAD' ? undefined : body);
+    res.statusCode = 200;
+    res.end(req.method === 'HEAD' ? undefined : body);
+    return HANDLED;
   };
 
-  return { name: 'graphiql', middleware: [serveIde] };
+  return { name: 'graphiql', onGraphQLRequest: serveIde };
 }
 
 /** A browser navigation prefers text/html; GraphQL clients and curl (Accept: *\/*) do not. */
-function prefersHtml(req: Request): boolean {
-  return req.accepts(RESPONSE_TYPES) === 'text/html';
+function prefersHtml(req: IncomingMessage): boolean {
+  return accepts(req).type(RESPONSE_TYPES) === 'text/html';
 }
 
 function defaultQuery(): string {

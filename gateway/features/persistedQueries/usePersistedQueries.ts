@@ -15,13 +15,11 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { PersistedQueryOptions } from '@apollo/server';
-import type { NextFunction, Request, Response } from 'express';
 import { stripIgnoredCharacters } from 'graphql';
 import { z } from 'zod';
 import { AppError } from '../../../lib/errors.js';
-import { jsonBody } from '../../../lib/httpServer.js';
 import type { KeyValueStore } from '../../store/keyValueStore.js';
-import type { GatewayFeature } from '../feature.js';
+import type { GatewayFeature, GraphQLRequestParams } from '../feature.js';
 
 export type PersistedDocumentsMode = 'safelist' | 'allow';
 
@@ -36,8 +34,6 @@ export interface PersistedQueriesOptions {
   manifestPath?: string;
   /** `safelist`: only the manifest's operations run; `allow`: its ids work, other queries too. @default 'allow' */
   mode?: PersistedDocumentsMode;
-  /** Largest request body, as the gateway's (`GATEWAY_BODY_LIMIT`). @default '1mb' */
-  bodyLimit?: string;
 }
 
 export interface PersistedQueriesFeature extends GatewayFeature {
@@ -135,26 +131,24 @@ export function usePersistedQueries(options: PersistedQueriesOptions): Persisted
         }
       : false;
 
-  const middleware = documents ? [jsonBody(options.bodyLimit ?? '1mb'), persistedDocumentsMiddleware(documents, safelist)] : [];
-  return { name: 'persisted queries', persistedQueries, middleware };
+  return {
+    name: 'persisted queries',
+    persistedQueries,
+    ...(documents ? { onGraphQLParams: persistedDocumentsParams(documents, safelist) } : {}),
+  };
 }
 
 /**
  * Before Apollo: a `documentId` becomes its query text, and in safelist mode a query text not in the
  * manifest is refused. Hash-only requests pass on to Apollo's APQ, whose cache reads the manifest.
  */
-function persistedDocumentsMiddleware(documents: PersistedDocuments, safelist: PersistedDocuments | undefined) {
-  return (req: Request, _res: Response, next: NextFunction): void => {
-    try {
-      if (req.method === 'POST') {
-        const body: unknown = req.body;
-        for (const operation of Array.isArray(body) ? body : [body]) resolveOperation(operation, documents, safelist);
-      } else if (req.method === 'GET' && safelist && typeof req.query.query === 'string') {
-        checkSafelisted(req.query.query, safelist);
-      }
-      next();
-    } catch (err) {
-      next(err);
+function persistedDocumentsParams(documents: PersistedDocuments, safelist: PersistedDocuments | undefined) {
+  return ({ method, body, search }: GraphQLRequestParams): void => {
+    if (method === 'POST') {
+      for (const operation of Array.isArray(body) ? body : [body]) resolveOperation(operation, documents, safelist);
+    } else if (method === 'GET' && safelist) {
+      const query = new URLSearchParams(search).get('query');
+      if (query !== null) checkSafelisted(query, safelist);
     }
   };
 }

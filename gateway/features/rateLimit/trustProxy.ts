@@ -1,10 +1,12 @@
 /**
  * GATEWAY_TRUST_PROXY: which hops in front of the gateway may name the client in X-Forwarded-For,
- * given to express's `trust proxy` setting so `req.ip` (the per-IP rate-limit key) is the client's
- * address behind a load balancer. Off by default: the header is then ignored, so a caller cannot
- * pick its own rate-limit key by sending it.
+ * so the per-IP rate-limit key is the client's address behind a load balancer. It takes the values
+ * of express's `trust proxy` setting and is read the same way (proxy-addr). Off by default: the
+ * header is then ignored, so a caller cannot pick its own rate-limit key by sending it.
  */
+import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
+import proxyaddr from 'proxy-addr';
 import { z } from 'zod';
 
 /** express's `trust proxy` value: off, trust all, a number of hops, or addresses/subnets. */
@@ -41,3 +43,15 @@ export const trustProxySchema = z
     }
     return Object.freeze(entries);
   });
+
+/**
+ * The client's address of a request as express's `req.ip` gives it under this `trust proxy` setting:
+ * the peer's address, or the one X-Forwarded-For names behind as many trusted hops as it passed.
+ */
+export function clientAddressResolver(setting: TrustProxySetting): (req: IncomingMessage) => string {
+  const peer = (req: IncomingMessage) => req.socket.remoteAddress ?? 'unknown';
+  if (setting === false) return peer;
+  const trust =
+    setting === true ? () => true : typeof setting === 'number' ? (_address: string, hop: number) => hop < setting : proxyaddr.compile([...setting]);
+  return (req) => proxyaddr(req, trust) || peer(req);
+}
