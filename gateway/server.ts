@@ -46,7 +46,7 @@ import { useRestRoutes } from './features/restRoutes/useRestRoutes.js';
 import { NO_HEADER_RULES, subgraphHeaderRules } from './features/headerRules/headerRules.js';
 import { buildOpenApiDocument } from './features/restRoutes/openapi.js';
 // --- end of REST routes, docs and header rules ---
-import { createSubgraphHttp, type Fetcher } from './federation/subgraphCalls/subgraphHttp.js';
+import { createSubgraphHttp } from './federation/subgraphCalls/subgraphHttp.js';
 import {
   apolloGatewayLogger,
   loadSupergraphSource,
@@ -58,8 +58,6 @@ export interface StartGatewayOptions {
   logger?: Logger;
   /** A supergraph SDL to serve; skips SUPERGRAPH_PATH and SUPERGRAPH_CONFIG. */
   supergraphSdl?: string;
-  /** Replaces the keep-alive fetcher used for subgraph calls (tests, benchmarks). */
-  fetcher?: Fetcher;
   /** This gateway's tracing (tests: one with an in-memory exporter). @default from OTEL_EXPORTER_OTLP_ENDPOINT, else off */
   tracing?: Tracing;
 }
@@ -102,7 +100,6 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
     const resilience = createSubgraphResilience(config.subgraphResilience, { logger });
     const subgraphHttp = createSubgraphHttp({ timeoutMs: resilience.longestTimeoutMs });
     lifecycle.add('subgraph connections', () => subgraphHttp.close());
-    const fetcher = options.fetcher ?? subgraphHttp.fetcher;
     // One Redis connection (REDIS_URL) for the features that share state across replicas.
     const redis = config.redisUrl ? createSharedRedis(config.redisUrl, logger) : undefined;
     if (redis) lifecycle.add('redis', () => redis.close());
@@ -120,7 +117,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
         const dataSource = new SubgraphDataSource({
           name,
           url: target,
-          fetcher,
+          transport: subgraphHttp.post,
           policy: resilience.policyFor(name),
           logger,
           identitySigningSecret: config.authentication.identitySigningSecret,

@@ -1,11 +1,11 @@
 /**
  * A small JSON-over-HTTP client for calls between our own services (subgraph -> db-proxy, orders ->
  * products): one keep-alive undici Pool per origin, with a timeout, the request id, and retries for
- * calls the caller marks as safe to repeat. Failures become AppErrors with the registry's codes.
+ * calls the caller marks as safe to repeat. Each call is one exchange (lib/httpExchange.ts). Failures become AppErrors with the registry's codes.
  */
-import { EventEmitter } from 'node:events';
 import { Pool, type Dispatcher } from 'undici';
 import { AppError, appErrorFromBody } from './errors.js';
+import { exchange, type HttpReply } from './httpExchange.js';
 import { REQUEST_ID_HEADER } from './logger.js';
 import { markError, SpanKind, type Tracing } from './tracing.js';
 import { context, trace } from '@opentelemetry/api';
@@ -65,41 +65,22 @@ export function createJsonHttpClient(options: JsonHttpClientOptions): JsonHttpCl
       headers['content-type'] = 'application/json';
     }
     const timeout = call.timeoutMs ?? timeoutMs;
-    const limit = deadline(timeout);
-    let response: Dispatcher.ResponseData;
-    let text: string;
+    let reply: HttpReply;
     try {
-      try {
-        response = await dispatcher.request({
-          origin: base.origin,
-          path: prefix + path,
-          method,
-          headers,
-          body: payload,
-          headersTimeout: timeout,
-          bodyTimeout: timeout,
-          signal: limit.signal,
-        });
-      } catch (err) {
-        throw networkError(options.target, err, timeout);
-      }
-      text = await response.body.text();
-    } finally {
-      limit.clear();
+      reply = await exchange(dispatcher, { origin: base.origin, path: prefix + path, method, headers, body: payload, timeoutMs: timeout });
+    } catch (err) {
+      throw networkError(options.target, err, timeout);
     }
+    const { text, status } = reply;
     let parsed: unknown;
     try {
       parsed = text.length ? JSON.parse(text) : undefined;
     } catch {
       parsed = undefined;
     }
-    if (response.statusCode >= 400) {
-      const error = appErrorFromBody(
-        response.statusCode,
-        parsed,
-        `${options.target} answered HTTP ${response.statusCode}`,
-      );
-      (error as AppError & { httpStatus?: number }).httpStatus = response.statusCode;
+    if (status >= 400) {
+      const error = appErrorFromBody(status, parsed, `${options.target} answered HTTP ${status}`);
+      (error as AppError & { httpStatus?: number }).httpStatus = status;
       throw error;
     }
     if (parsed === undefined && text.length) {
@@ -149,22 +130,6 @@ export function createJsonHttpClient(options: JsonHttpClientOptions): JsonHttpCl
       if (ownsDispatcher) await dispatcher.close();
     },
   };
-}
-
-/**
- * The whole call's deadline (waiting for a pooled connection included), as the EventEmitter signal
- * undici accepts. AbortSignal.timeout() did the same at several times the cost: an EventTarget
- * listener per call, and a timer that stays until it fires long after the call is done.
- */
-function deadline(ms: number): { signal: EventEmitter; clear(): void } {
-  const signal = Object.assign(new EventEmitter(), { aborted: false, reason: undefined as unknown });
-  const timer = setTimeout(() => {
-    signal.aborted = true;
-    signal.reason = new DOMException('The operation was aborted due to timeout', 'TimeoutError');
-    signal.emit('abort');
-  }, ms);
-  timer.unref();
-  return { signal, clear: () => clearTimeout(timer) };
 }
 
 function isTransient(err: unknown): boolean {

@@ -37,15 +37,16 @@ import {
   isTimeoutReason,
   isTransientReason,
   networkReason,
-  type Fetcher,
-  type FetcherResponse,
+  type SubgraphReply,
+  type SubgraphTransport,
 } from './subgraphHttp.js';
 
 export interface SubgraphDataSourceOptions {
   /** The subgraph's name in the supergraph. */
   name: string;
   url: string;
-  fetcher: Fetcher;
+  /** How a call goes out (subgraphHttp.ts). */
+  transport: SubgraphTransport;
   /** The time one call may take, when no `policy` is given. @default 10000 */
   timeoutMs?: number;
   /**
@@ -72,13 +73,6 @@ type ProcessOptions = GraphQLDataSourceProcessOptions<GatewayContext>;
 type IncomingRequestContext = Extract<ProcessOptions, { incomingRequestContext: unknown }>['incomingRequestContext'];
 type GatewayGraphQLResponse = Awaited<ReturnType<GraphQLDataSource['process']>>;
 
-/** A subgraph's answer, read in full: what identical concurrent reads share (each parses its own copy). */
-interface SubgraphReply {
-  status: number;
-  headers: FetcherResponse['headers'];
-  text: string;
-}
-
 /** A call the open circuit kept from going out. */
 class CircuitOpenError extends Error {
   constructor() {
@@ -97,7 +91,7 @@ const NO_RETRY: RetryOptions = { retries: 0, baseDelayMs: 0, budgetMs: 0 };
 export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
   readonly name: string;
   readonly url: string;
-  private readonly fetcher: Fetcher;
+  private readonly transport: SubgraphTransport;
   private readonly timeoutMs: number;
   private readonly policy?: SubgraphPolicy;
   private readonly logger?: Logger;
@@ -110,7 +104,7 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
   constructor(options: SubgraphDataSourceOptions) {
     this.name = options.name;
     this.url = options.url;
-    this.fetcher = options.fetcher;
+    this.transport = options.transport;
     this.policy = options.policy;
     this.timeoutMs = options.policy?.timeoutMs ?? options.timeoutMs ?? 10_000;
     this.logger = options.logger;
@@ -280,23 +274,15 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
   private async callOnce(body: string, headers: Record<string, string>): Promise<SubgraphReply> {
     const breaker = this.policy?.breaker;
     if (breaker && !breaker.tryAcquire()) throw new CircuitOpenError();
-    const controller = new AbortController();
-    const timer = setTimeout(
-      () => controller.abort(new DOMException(`no answer within ${this.timeoutMs} ms`, 'TimeoutError')),
-      this.timeoutMs,
-    );
     try {
-      const response = await this.fetcher(this.url, { method: 'POST', headers, body, signal: controller.signal });
-      const text = await response.text();
+      const reply = await this.transport(this.url, { headers, body, timeoutMs: this.timeoutMs });
       // 4xx means the subgraph is up and answering; only 5xx says something is wrong with it.
-      if (response.status >= 500) breaker?.recordFailure();
+      if (reply.status >= 500) breaker?.recordFailure();
       else breaker?.recordSuccess();
-      return { status: response.status, headers: response.headers, text };
+      return reply;
     } catch (err) {
       breaker?.recordFailure();
       throw err;
-    } finally {
-      clearTimeout(timer);
     }
   }
 
@@ -339,7 +325,7 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
       });
       throw this.failed(error, requestId);
     }
-    return { ...(body as GatewayGraphQLResponse), http: { headers: reply.headers, status: reply.status } };
+    return { ...(body as GatewayGraphQLResponse), http: { headers: reply.headers, status: reply.status } } as GatewayGraphQLResponse;
   }
 
   private failed(error: GraphQLError, requestId: string | undefined, cause?: unknown): GraphQLError {

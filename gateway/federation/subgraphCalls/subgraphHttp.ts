@@ -1,15 +1,26 @@
 /**
  * The gateway's HTTP connections to its subgraphs: one keep-alive undici Agent shared by every
- * subgraph call and readiness check, and a Fetcher (the function @apollo/gateway's data sources
- * call) built on `dispatcher.request`, which does far less per call than WHATWG fetch. The fetcher
- * is a plain function, so tests and benchmarks can put another one in its place.
+ * subgraph call and readiness check, and the transport the data sources call: one exchange read in
+ * full (lib/httpExchange.ts), which does far less per call than WHATWG fetch or undici's request().
+ * The transport is a plain function, so another can take its place.
  */
-import { STATUS_CODES } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { RemoteGraphQLDataSource } from '@apollo/gateway';
-import { Agent, Headers, type Dispatcher } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
+import { exchange } from '../../../lib/httpExchange.js';
 
-export type Fetcher = RemoteGraphQLDataSource['fetcher'];
-export type FetcherResponse = Awaited<ReturnType<Fetcher>>;
+/** Fetch-like headers, as @apollo/gateway's data-source types have them. */
+type FetcherHeaders = Awaited<ReturnType<RemoteGraphQLDataSource['fetcher']>>['headers'];
+
+/** A subgraph's answer, read in full. */
+export interface SubgraphReply {
+  status: number;
+  headers: ReplyHeaders;
+  text: string;
+}
+
+/** POSTs a body to a subgraph's routing URL; fails on no answer within `timeoutMs` (name TimeoutError). */
+export type SubgraphTransport = (url: string, request: { headers: Record<string, string>; body: string; timeoutMs: number }) => Promise<SubgraphReply>;
 
 export interface SubgraphHttpOptions {
   /** Longest wait for a subgraph's response headers, and then between body chunks. @default 10000 */
@@ -21,7 +32,7 @@ export interface SubgraphHttpOptions {
 }
 
 export interface SubgraphHttp {
-  fetcher: Fetcher;
+  post: SubgraphTransport;
   dispatcher: Dispatcher;
   /** GET <subgraph base>/health; resolves when it answers 200, otherwise rejects saying why. */
   checkHealth(routingUrl: string, timeoutMs?: number): Promise<void>;
@@ -49,39 +60,24 @@ export function createSubgraphHttp(options: SubgraphHttpOptions = {}): SubgraphH
     return target;
   };
 
-  const fetcher: Fetcher = async (url, init = {}) => {
+  const post: SubgraphTransport = async (url, request) => {
     const { origin, path } = targetOf(url);
-    const response = await agent.request({
-      origin,
-      path,
-      method: (init.method ?? 'GET') as Dispatcher.HttpMethod,
-      headers: init.headers,
-      body: init.body,
-      signal: init.signal,
-    });
-    return toFetcherResponse(url, response);
+    const reply = await exchange(agent, { origin, path, method: 'POST', headers: request.headers, body: request.body, timeoutMs: request.timeoutMs });
+    return { status: reply.status, headers: new ReplyHeaders(reply.headers), text: reply.text };
   };
 
   return {
-    fetcher,
+    post,
     dispatcher: agent,
     async checkHealth(routingUrl, checkTimeoutMs = Math.min(timeoutMs, 2_000)) {
       const { origin, path } = targetOf(healthUrlOf(routingUrl));
-      let response: Dispatcher.ResponseData;
+      let status: number;
       try {
-        response = await agent.request({
-          origin,
-          path,
-          method: 'GET',
-          headersTimeout: checkTimeoutMs,
-          bodyTimeout: checkTimeoutMs,
-          signal: AbortSignal.timeout(checkTimeoutMs),
-        });
+        ({ status } = await exchange(agent, { origin, path, method: 'GET', headers: {}, timeoutMs: checkTimeoutMs }));
       } catch (err) {
         throw new Error(`unreachable (${networkReason(err)})`);
       }
-      await response.body.dump();
-      if (response.statusCode !== 200) throw new Error(`GET ${path} answered HTTP ${response.statusCode}`);
+      if (status !== 200) throw new Error(`GET ${path} answered HTTP ${status}`);
     },
     close: () => agent.close(),
   };
@@ -137,28 +133,51 @@ export function isNetworkReason(reason: string): boolean {
   return reason.startsWith('UND_ERR_') || (/^E[A-Z_]+$/.test(reason) && !reason.startsWith('ERR_'));
 }
 
-function toFetcherResponse(url: string, response: Dispatcher.ResponseData): FetcherResponse {
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(response.headers)) {
-    if (Array.isArray(value)) for (const v of value) headers.append(name, v);
-    else if (value !== undefined) headers.append(name, value);
+/**
+ * A subgraph reply's headers, read like Fetch's Headers (what header rules and Apollo's data-source
+ * types read), over the plain object undici parsed: no copy, no validation per header.
+ */
+export class ReplyHeaders implements FetcherHeaders {
+  constructor(private readonly raw: IncomingHttpHeaders) {}
+
+  get(name: string): string | null {
+    const value = this.raw[name.toLowerCase()];
+    if (value === undefined) return null;
+    return Array.isArray(value) ? value.join(', ') : value;
   }
-  const { statusCode, body } = response;
-  return {
-    url,
-    status: statusCode,
-    statusText: STATUS_CODES[statusCode] ?? '',
-    ok: statusCode >= 200 && statusCode < 300,
-    redirected: false,
-    headers,
-    get bodyUsed() {
-      return body.bodyUsed;
-    },
-    text: () => body.text(),
-    json: () => body.json(),
-    arrayBuffer: () => body.arrayBuffer(),
-    clone() {
-      throw new Error('Subgraph responses are read once and cannot be cloned');
-    },
-  };
+
+  has(name: string): boolean {
+    return this.raw[name.toLowerCase()] !== undefined;
+  }
+
+  append(): void {
+    throw new Error('subgraph reply headers are read-only');
+  }
+
+  set(): void {
+    throw new Error('subgraph reply headers are read-only');
+  }
+
+  delete(): void {
+    throw new Error('subgraph reply headers are read-only');
+  }
+
+  *entries(): IterableIterator<[string, string]> {
+    for (const name of Object.keys(this.raw)) {
+      const value = this.get(name);
+      if (value !== null) yield [name, value];
+    }
+  }
+
+  keys(): IterableIterator<string> {
+    return Object.keys(this.raw)[Symbol.iterator]();
+  }
+
+  *values(): IterableIterator<string> {
+    for (const [, value] of this.entries()) yield value;
+  }
+
+  [Symbol.iterator](): IterableIterator<[string, string]> {
+    return this.entries();
+  }
 }
