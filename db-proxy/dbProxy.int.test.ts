@@ -496,4 +496,18 @@ describe('observability', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({ msg: 'request', path: '/v1/query', status: 200, caller: 'orders', statements: 1 });
   });
+
+  it("names the requests whose reads an unordered batch carries in its line (well-formed ids only)", async () => {
+    logLines.length = 0;
+    const answer = await post(
+      '/v1/batch',
+      { ordered: false, statements: [{ sql: 'SELECT 1' }, { sql: 'SELECT 2' }, { sql: 'SELECT 3' }] },
+      { headers: { 'x-request-id': 'log-check-2', 'x-coalesced-request-ids': 'req-a,req b,req-c' } },
+    );
+    expect(answer.status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const lines = logLines.filter((line) => line.reqId === 'log-check-2');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ path: '/v1/batch', statements: 3, coalescedRequestIds: ['req-a', 'req-c'] });
+  });
 });

@@ -1,7 +1,8 @@
 /**
  * Runs the protocol's three request kinds on one service's database: checks every statement first
  * (one statement per entry, parameter count, statement policy), then runs them on one connection,
- * keeping the whole response within the row and byte limits.
+ * keeping the whole response within the row and byte limits (an unordered batch: each statement on
+ * a connection of its own, each within the limits).
  */
 import type { Tracing } from '../lib/tracing.js';
 import type { BatchItemResult, IsolationLevel, QueryResult, SqlParam } from '../lib/dbProtocol.js';
@@ -202,7 +203,18 @@ export class StatementExecutor {
     }
   }
 
-  async batch(statements: PreparedStatement[]): Promise<BatchItemResult[]> {
+  async batch(statements: PreparedStatement[], options: { ordered?: boolean } = {}): Promise<BatchItemResult[]> {
+    if (options.ordered === false) {
+      // Independent statements: each on a connection of its own, at once, as if each came alone.
+      return Promise.all(
+        statements.map((statement) =>
+          this.query(statement).then(
+            (result): BatchItemResult => ({ ok: true, ...result }),
+            (err: unknown): BatchItemResult => ({ ok: false, error: toAppError(err, this.errorContext(statement.index)).toBody().error }),
+          ),
+        ),
+      );
+    }
     const budget = new ResponseBudget(this.limits);
     return this.withConnection(async (connection) => {
       const results: BatchItemResult[] = [];

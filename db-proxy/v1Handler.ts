@@ -10,6 +10,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { z } from 'zod';
 import {
+  DB_PROXY_HEADERS,
   batchRequestSchema,
   queryRequestSchema,
   transactionRequestSchema,
@@ -19,7 +20,7 @@ import {
 import { AppError } from '../lib/errors.js';
 import { sendAppError, sendJson, toAppError } from '../lib/httpServer.js';
 import { createJsonBodyReader } from '../lib/jsonBody.js';
-import { REQUEST_ID_HEADER, requestIdOf, type Logger } from '../lib/logger.js';
+import { isRequestId, REQUEST_ID_HEADER, requestIdOf, type Logger } from '../lib/logger.js';
 import type { CredentialCheck } from './auth.js';
 import { StatementPreparer, type StatementExecutor } from './executor.js';
 import { ENDPOINTS, type Endpoint, type RequestStats } from './stats.js';
@@ -65,9 +66,10 @@ export function createV1Handler(options: V1HandlerOptions): V1Handler {
     },
     batch: async (_service, executor, body, accepted) => {
       checkStatementCount(body, maxStatements);
-      const statements = parseBody(body, batchRequestSchema).statements.map((s, index) => prepareStatement(s, index, true));
+      const request = parseBody(body, batchRequestSchema);
+      const statements = request.statements.map((s, index) => prepareStatement(s, index, true));
       accepted(statements.length);
-      const response: BatchResponse = { results: await executor.batch(statements) };
+      const response: BatchResponse = { results: await executor.batch(statements, { ordered: request.ordered }) };
       return response;
     },
     transaction: async (_service, executor, body, accepted) => {
@@ -146,6 +148,8 @@ export function createV1Handler(options: V1HandlerOptions): V1Handler {
             ms: Math.round(ms * 10) / 10,
             caller: log.caller,
             statements: log.statements,
+            // The reads of several requests in one unordered batch (the kit client's coalescedReads.ts).
+            coalescedRequestIds: coalescedRequestIdsOf(req.headers[DB_PROXY_HEADERS.coalescedRequestIds]),
             traceId: span ? span.spanContext().traceId : traceIdOf(req.headers),
           },
           'request',
@@ -166,6 +170,13 @@ export function createV1Handler(options: V1HandlerOptions): V1Handler {
     },
   };
 
+}
+
+/** The well-formed ids of a coalesced batch's header (at most 100), for the log line; none: undefined. */
+function coalescedRequestIdsOf(header: string | string[] | undefined): string[] | undefined {
+  if (typeof header !== 'string') return undefined;
+  const ids = header.split(',', 100).filter(isRequestId);
+  return ids.length ? ids : undefined;
 }
 
 interface LogFields {

@@ -5,7 +5,9 @@
  *
  *   POST /v1/query        one statement                       -> QueryResult
  *   POST /v1/batch        several statements, each on its own  -> { results: BatchItemResult[] }
- *                         (autocommit, in order, one round trip)
+ *                         (autocommit, in order, one round trip; with `ordered: false` they are
+ *                         independent and run at once on several connections, each within the
+ *                         row and byte limits as if sent alone)
  *   POST /v1/transaction  several statements, all or nothing   -> { results: QueryResult[] }
  *
  * Errors come back in the registry's body shape; database errors add `details.sqlstate` (and
@@ -39,7 +41,15 @@ export type Statement = z.input<typeof statementSchema>;
 export const queryRequestSchema = statementSchema;
 
 export const batchRequestSchema = z
-  .object({ statements: z.array(statementSchema).min(1, 'statements must not be empty') })
+  .object({
+    statements: z.array(statementSchema).min(1, 'statements must not be empty'),
+    /**
+     * false: the statements do not depend on each other (reads of concurrent requests, sent together
+     * by the kit client), so the proxy may run them at once on several connections, in any order.
+     * Each result is still at its statement's index. @default true
+     */
+    ordered: z.boolean().optional(),
+  })
   .strict();
 
 export const isolationLevels = ['read committed', 'repeatable read', 'serializable'] as const;
@@ -80,4 +90,6 @@ export interface TransactionResponse {
 /** Header names the proxy reads besides Authorization. */
 export const DB_PROXY_HEADERS = {
   requestId: 'x-request-id',
+  /** The request ids of the reads an unordered batch carries, comma-separated, for the proxy's log line. */
+  coalescedRequestIds: 'x-coalesced-request-ids',
 } as const;

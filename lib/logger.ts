@@ -12,7 +12,32 @@ import { requestTraceId, type TracedRequest } from './tracing.js';
 export type { Logger };
 
 export function createLogger(service: string, level: string = 'info', destination?: pino.DestinationStream): Logger {
-  return pino({ level, base: { service }, timestamp: pino.stdTimeFunctions.isoTime, redact: REDACTED_FIELDS }, destination);
+  return pino(
+    { level, base: { service }, timestamp: pino.stdTimeFunctions.isoTime, redact: REDACTED_FIELDS },
+    destination ?? standardOutput(),
+  );
+}
+
+let stdout: pino.DestinationStream | undefined;
+
+/** How long a log line may wait to be written with the ones after it. */
+export const LOG_FLUSH_INTERVAL_MS = 50;
+
+/**
+ * The process's standard output, one for every logger in it (`npm start` runs five services in one
+ * process, and two writers could interleave a long write), buffered: lines go out together, at 4 KiB
+ * or every LOG_FLUSH_INTERVAL_MS, instead of one write() per line. A write to a pipe wakes its reader
+ * (the container runtime, a terminal), and one per request took 14 % of the connection proxy's CPU
+ * under load (bench/proxy/README.md). pino writes what is left when the process exits; a process
+ * killed outright loses at most the last interval's lines.
+ */
+function standardOutput(): pino.DestinationStream {
+  if (!stdout) {
+    const destination = pino.destination({ dest: 1, sync: false, minLength: 4096 });
+    setInterval(() => destination.flush(), LOG_FLUSH_INTERVAL_MS).unref();
+    stdout = destination;
+  }
+  return stdout;
 }
 
 /**
@@ -43,10 +68,15 @@ export const REQUEST_ID_HEADER = 'x-request-id';
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/** Whether a caller's value is a request id we take as it is (and log: no spaces, commas or quotes). */
+export function isRequestId(value: unknown): value is string {
+  return typeof value === 'string' && REQUEST_ID_PATTERN.test(value);
+}
+
 /** Takes the caller's request id when it is well formed, otherwise makes one. */
 export function requestIdOf(req: { headers: IncomingHttpHeaders }): string {
   const given = req.headers[REQUEST_ID_HEADER];
-  return typeof given === 'string' && REQUEST_ID_PATTERN.test(given) ? given : randomUUID();
+  return isRequestId(given) ? given : randomUUID();
 }
 
 declare module 'express-serve-static-core' {

@@ -1,5 +1,6 @@
 // The floor under any HTTP proxy: a node:http server that answers the proxy's query endpoint with
-// one canned product row (the id asked for), never touching a database. The proxy benchmark sends it
+// one canned product row (the id asked for), and its batch endpoint with one such row per statement,
+// never touching a database. The proxy benchmark sends it
 // the same calls through the same kit client, to show what the HTTP round trip alone costs.
 // Plain JavaScript, so no TypeScript loader runs in the measured process. Prints its URL when ready.
 import { createServer } from 'node:http';
@@ -22,8 +23,9 @@ const server = createServer((req, res) => {
   const chunks = [];
   req.on('data', (chunk) => chunks.push(chunk));
   req.on('end', () => {
-    const { params } = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-    const text = JSON.stringify({ rows: [{ id: params[0], ...row }], rowCount: 1, fields });
+    const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    const answer = ({ params }) => ({ rows: [{ id: params[0], ...row }], rowCount: 1, fields });
+    const text = JSON.stringify(body.statements ? { results: body.statements.map((s) => ({ ok: true, ...answer(s) })) } : answer(body));
     res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
     res.end(text);
   });

@@ -13,6 +13,8 @@ export interface SubgraphBaseConfig {
   dbProxyUrl: string;
   /** This service's credential at the proxy. */
   dbCredential: string;
+  /** Reads with the same text started together go to the proxy in batches of at most this many; 1: each alone (DB_READ_BATCH_MAX). @default 16 */
+  dbReadBatchMax?: number;
   /** Token services present to each other's /internal routes. */
   internalToken: string;
   /** Key of the identity headers the gateway signs (IDENTITY_SIGNING_SECRET, the gateway's too). */
@@ -43,6 +45,7 @@ export function subgraphEnvSchema<E extends z.ZodRawShape>(service: string, defa
       [`${P}_HOST`]: env.host(),
       [`${P}_DB_CREDENTIAL`]: z.string().min(16, 'must be at least 16 characters').default(devSecret(`${service}-db`)),
       DB_PROXY_URL: z.string().url().default('http://127.0.0.1:4010'),
+      DB_READ_BATCH_MAX: env.positiveInt(16),
       INTERNAL_SERVICE_TOKEN: z.string().min(16, 'must be at least 16 characters').default(devSecret('internal')),
       IDENTITY_SIGNING_SECRET: z.string().min(16, 'must be at least 16 characters').default(devSecret('identity-signing')),
       IDENTITY_MAX_AGE_MS: env.positiveInt(60_000),
@@ -70,6 +73,7 @@ export function toBaseConfig(service: string, values: Record<string, unknown>): 
     host: values[`${P}_HOST`] as string,
     dbProxyUrl: values.DB_PROXY_URL as string,
     dbCredential: values[`${P}_DB_CREDENTIAL`] as string,
+    dbReadBatchMax: values.DB_READ_BATCH_MAX as number,
     internalToken: values.INTERNAL_SERVICE_TOKEN as string,
     identitySigningSecret: values.IDENTITY_SIGNING_SECRET as string,
     identityMaxAgeMs: values.IDENTITY_MAX_AGE_MS as number,

@@ -22,6 +22,7 @@ import { verifyIdentityHeaders } from '../../lib/signedIdentity.js';
 import { Lifecycle } from '../../lib/lifecycle.js';
 import { createLogger, requestIdOf, requestLogging, type Logger } from '../../lib/logger.js';
 import type { SubgraphBaseConfig } from './config.js';
+import { DEFAULT_READ_BATCHING, type ReadBatchingOptions } from './coalescedReads.js';
 import { createDbClient, type Db, type DbClient } from './dbClient.js';
 import { migrate, type Migration } from './migrate.js';
 import { attachSubgraphSubscriptions, hasSubscriptions, type SubgraphSubscriptions } from './subscriptions.js';
@@ -120,6 +121,7 @@ export async function startSubgraph<
     credential: config.dbCredential,
     dispatcher: options.dbDispatcher,
     tracing,
+    readBatching: readBatchingOf(config.dbReadBatchMax ?? DEFAULT_READ_BATCHING.maxBatch),
   });
   lifecycle.add('db client', () => db.close());
 
@@ -401,4 +403,9 @@ function operationSpansPlugin(tracing: Tracing): ApolloServerPlugin<SubgraphCont
       };
     },
   };
+}
+
+/** DB_READ_BATCH_MAX: 1 sends every read alone. */
+function readBatchingOf(maxBatch: number): ReadBatchingOptions | false {
+  return maxBatch > 1 ? { maxBatch } : false;
 }

@@ -14,6 +14,7 @@ import { AppError } from '../../lib/errors.js';
 import { createJsonHttpClient, type JsonHttpClient } from '../../lib/jsonHttpClient.js';
 import type { Dispatcher } from 'undici';
 import type { Tracing } from '../../lib/tracing.js';
+import { coalescedRequestIdsHeader, createReadCoalescer, DEFAULT_READ_BATCHING, type ReadBatchingOptions } from './coalescedReads.js';
 
 export type { QueryResult, SqlParam, Statement };
 
@@ -27,6 +28,11 @@ export interface DbClientOptions {
   dispatcher?: Dispatcher;
   /** The service's tracing: every statement call is a span of the request's trace and carries `traceparent`. */
   tracing?: Tracing;
+  /**
+   * Reads of concurrent requests share proxy calls (coalescedReads.ts); false sends every read
+   * alone. Off when tracing, where each read is a span of its own request. @default DEFAULT_READ_BATCHING
+   */
+  readBatching?: ReadBatchingOptions | false;
 }
 
 export interface TransactionOptions {
@@ -99,9 +105,25 @@ export function createDbClient(options: DbClientOptions): DbClient {
   const post = <T>(path: string, body: unknown, postOptions: Parameters<JsonHttpClient['post']>[2]) =>
     http.post<T>(path, body, postOptions).catch(asOutage);
 
+  const readAlone = <Row>(sql: string, params: SqlParam[], requestId: string | undefined) =>
+    post<QueryResult<Row>>('/v1/query', { sql, params }, { requestId, retry: true });
+  const batching = options.tracing ? false : (options.readBatching ?? DEFAULT_READ_BATCHING);
+  const coalescer = batching
+    ? createReadCoalescer(
+        {
+          single: readAlone,
+          batch: (statements, requestIds) =>
+            post<BatchResponse>('/v1/batch', { statements, ordered: false }, { headers: coalescedRequestIdsHeader(requestIds) }),
+        },
+        batching,
+      )
+    : undefined;
+
   const bound = (requestId: string | undefined): Db => ({
     read: async <Row>(sql: string, params: SqlParam[] = []) =>
-      post<QueryResult<Row>>('/v1/query', { sql, params: refuseNul(params) }, { requestId, retry: true }),
+      coalescer
+        ? (coalescer.read(sql, refuseNul(params), requestId) as Promise<QueryResult<Row>>)
+        : readAlone<Row>(sql, refuseNul(params), requestId),
     query: async <Row>(sql: string, params: SqlParam[] = []) =>
       post<QueryResult<Row>>('/v1/query', { sql, params: refuseNul(params) }, { requestId }),
     batch: async (statements) => (await post<BatchResponse>('/v1/batch', { statements: refuseNul(statements) }, { requestId })).results,

@@ -30,6 +30,17 @@ async function createProduct(sku: string, stock: number, priceCents: number) {
 
 const PLACE_ORDER = `mutation ($input: PlaceOrderInput!) { placeOrder(input: $input) { id } }`;
 
+/** Resolves once the proxy has served no request for 200 ms. */
+async function proxyQuiet(): Promise<void> {
+  let before = platform.dbProxy.stats().requests;
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const now = platform.dbProxy.stats().requests;
+    if (now === before) return;
+    before = now;
+  }
+}
+
 describe('DataLoader batching', () => {
   it('batches entity references: 50 orders with their products cost one proxy call per batch', async () => {
     const products = await Promise.all(
@@ -51,6 +62,8 @@ describe('DataLoader batching', () => {
       );
       expect(body.errors).toBeUndefined();
     }
+    // Each order is pushed to the customer's watchers after its answer: let that work finish first.
+    await proxyQuiet();
     platform.dbProxy.resetStats();
     const { body } = await platform.graphql(
       `{ myOrders(first: 50) { totalCount nodes { id items { quantity product { id name sku } } } } }`,
