@@ -116,11 +116,12 @@ export function sendAppError(res: ServerResponse, err: unknown, logger: Logger, 
 
 /** A JSON answer with its length, written at once (what express's res.json() does, without its ETag). */
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
+  // Encoded once: measuring the text's length and then writing it would read it twice.
+  const bytes = Buffer.from(JSON.stringify(body));
   res.statusCode = status;
   res.setHeader('Content-Type', 'application/json; charset=utf-8');
-  res.setHeader('Content-Length', Buffer.byteLength(text));
-  res.end(text);
+  res.setHeader('Content-Length', bytes.length);
+  res.end(bytes);
 }
 
 export function toAppError(err: unknown): AppError {

@@ -71,8 +71,10 @@ async function writeResponse(res: ServerResponse, response: HTTPGraphQLResponse)
   for (const [name, value] of response.headers) res.setHeader(name, value);
   res.statusCode = response.status ?? 200;
   if (response.body.kind === 'complete') {
-    res.setHeader('Content-Length', Buffer.byteLength(response.body.string));
-    res.end(response.body.string);
+    // Encoded once: measuring the text's length and then writing it would read a large answer twice.
+    const body = Buffer.from(response.body.string);
+    res.setHeader('Content-Length', body.length);
+    res.end(body);
     return;
   }
   // Incremental delivery (multipart): each part as Apollo Server yields it.

@@ -22,6 +22,30 @@ describe('InflightCalls', () => {
     await expect(Promise.all(callers)).resolves.toEqual(['answer', 'answer', 'answer']);
   });
 
+  it('tells how many callers share an answer before any of them resumes, and nothing for a failure', async () => {
+    const calls = new InflightCalls<string>();
+    const reply = deferred<string>();
+    const heard: [string, number][] = [];
+    const settled = (value: string, callers: number) => heard.push([value, callers]);
+    const resumed: number[] = [];
+    const callers = [0, 1, 2].map((i) => calls.run('k', () => reply.promise, settled).then(() => resumed.push(heard.length)));
+    reply.resolve('answer');
+    await Promise.all(callers);
+    expect(heard).toEqual([['answer', 3]]);
+    // Every caller resumed after the count was known.
+    expect(resumed).toEqual([1, 1, 1]);
+
+    const alone = await calls.run('k', async () => 'again', settled);
+    expect(alone).toBe('again');
+    expect(heard.at(-1)).toEqual(['again', 1]);
+
+    const failing = deferred<string>();
+    const failed = calls.run('k', () => failing.promise, settled);
+    failing.reject(new Error('down'));
+    await expect(failed).rejects.toThrow('down');
+    expect(heard).toHaveLength(2);
+  });
+
   it('keeps different keys apart', async () => {
     const calls = new InflightCalls<string>();
     const start = jest.fn(async (value: string) => value);

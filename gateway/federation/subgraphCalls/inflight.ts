@@ -7,17 +7,35 @@
  * the caller's identity included, or one user could see another's data.
  */
 export class InflightCalls<T> {
-  private readonly pending = new Map<string, Promise<T>>();
+  private readonly pending = new Map<string, { call: Promise<T>; joined: number }>();
 
-  /** Joins the call out for `key`, or starts one with `start`. */
-  run(key: string, start: () => Promise<T>): Promise<T> {
+  /**
+   * Joins the call out for `key`, or starts one with `start`. `settled` hears, before any caller
+   * resumes, the answer and how many callers share it (no one can join any more by then).
+   */
+  run(key: string, start: () => Promise<T>, settled?: (value: T, callers: number) => void): Promise<T> {
     const existing = this.pending.get(key);
-    if (existing) return existing;
-    const call = start().finally(() => {
-      if (this.pending.get(key) === call) this.pending.delete(key);
-    });
-    this.pending.set(key, call);
-    return call;
+    if (existing) {
+      existing.joined++;
+      return existing.call;
+    }
+    const entry = { call: undefined as unknown as Promise<T>, joined: 0 };
+    const forget = () => {
+      if (this.pending.get(key) === entry) this.pending.delete(key);
+    };
+    entry.call = start().then(
+      (value) => {
+        forget();
+        settled?.(value, entry.joined + 1);
+        return value;
+      },
+      (err: unknown) => {
+        forget();
+        throw err;
+      },
+    );
+    this.pending.set(key, entry);
+    return entry.call;
   }
 
   /**

@@ -195,7 +195,9 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
     try {
       const call = () => this.callWithRetries(body, headers, isRead, context?.requestId);
       reply =
-        isRead && inflight ? ((await inflight.run(this.sharingKey(headers, body), call)) as SubgraphReply) : await call();
+        isRead && inflight
+          ? ((await inflight.run(this.sharingKey(headers, body), call, noteSharing as (value: unknown, callers: number) => void)) as SubgraphReply)
+          : await call();
     } catch (err) {
       throw this.failed(this.errorFromFailure(err), context?.requestId, err);
     } finally {
@@ -308,7 +310,7 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
 
   /** The GraphQL response in a reply, or an error naming this subgraph when there is none. */
   private responseFrom(reply: SubgraphReply, requestId: string | undefined): GatewayGraphQLResponse {
-    const body = parseJsonBody(reply);
+    const body = bodyOf(reply);
     if (reply.status < 200 || reply.status >= 300) {
       // Keep the subgraph's own GraphQL error when it sent one.
       const first = firstGraphQLError(body);
@@ -351,6 +353,45 @@ function isTransient(outcome: PromiseSettledResult<SubgraphReply>): boolean {
 
 function describeOutcome(outcome: PromiseSettledResult<SubgraphReply>): string {
   return outcome.status === 'fulfilled' ? `HTTP ${outcome.value.status}` : networkReason(outcome.reason);
+}
+
+/** Replies several callers share (in-flight deduplication), and the body parsed once for them. */
+const sharedReplies = new WeakMap<SubgraphReply, { callers: number; taken: number; parsed?: { body: unknown } }>();
+
+function noteSharing(reply: SubgraphReply, callers: number): void {
+  if (callers > 1) sharedReplies.set(reply, { callers, taken: 0 });
+}
+
+/**
+ * A caller's own copy of a reply's body: the executor merges later answers into what it gets, so
+ * callers that share a reply must not share its objects. The body is parsed once; every caller
+ * but the last gets a copy of it, which costs about a quarter of parsing the text again (no
+ * strings are made), and the last gets the parsed original.
+ */
+function bodyOf(reply: SubgraphReply): unknown {
+  const shared = sharedReplies.get(reply);
+  if (!shared) return parseJsonBody(reply);
+  shared.parsed ??= { body: parseJsonBody(reply) };
+  shared.taken++;
+  return shared.taken >= shared.callers ? shared.parsed.body : copyJson(shared.parsed.body);
+}
+
+/** A deep copy of parsed JSON (plain objects, arrays, primitives); strings are shared, being immutable. */
+export function copyJson(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) {
+    const copy = new Array<unknown>(value.length);
+    for (let i = 0; i < value.length; i++) copy[i] = copyJson(value[i]);
+    return copy;
+  }
+  const copy: Record<string, unknown> = {};
+  for (const key in value) {
+    const item = copyJson((value as Record<string, unknown>)[key]);
+    // JSON.parse makes "__proto__" an own property; assigning it would set the prototype instead.
+    if (key === '__proto__') Object.defineProperty(copy, key, { value: item, enumerable: true, writable: true, configurable: true });
+    else copy[key] = item;
+  }
+  return copy;
 }
 
 /** The body as JSON when the subgraph says it is JSON and it parses; otherwise its text, or undefined. */
