@@ -50,11 +50,13 @@ export function createFrontDoor(options: FrontDoorOptions): RequestListener {
       return;
     }
     if (isGraphQL) setMatchedRoute(req, GRAPHQL_PATH);
-    runHooks(hooks, req, res).then((outcome) => {
-      if (outcome === HANDLED) return;
-      if (isGraphQL) return graphql(req, res);
-      app(req, res);
-    }, refuse(req, res, isGraphQL));
+    runHooks(hooks, req, res)
+      .then((outcome) => {
+        if (outcome === HANDLED) return;
+        if (isGraphQL) return graphql(req, res);
+        app(req, res);
+      })
+      .catch(refuse(req, res, isGraphQL));
   };
 
   return (incoming: IncomingMessage, res: ServerResponse) => {

@@ -199,6 +199,14 @@ describe('a batch that meets passing trouble', () => {
     expect(seen).toEqual(['/v1/batch', '/v1/query']);
   });
 
+  it('fails every read of a batch answered with another number of results, rather than leave one waiting', async () => {
+    batchAnswer = { status: 200, body: { results: [{ ok: true, rows: [{ id: 1 }], rowCount: 1, fields: [] }] } };
+    const db = standIn();
+    const errors = await Promise.all([failure<AppError>(db.read(BY_ID, [1])), failure<AppError>(db.read(BY_ID, [2]))]);
+    expect(errors.map((e) => e.code)).toEqual(['DOWNSTREAM_SERVICE_ERROR', 'DOWNSTREAM_SERVICE_ERROR']);
+    expect(errors[0].message).toBe('db-proxy answered a batch of 2 reads with 1 results');
+  });
+
   it('sends every read again alone when the whole batch met a 503, and fails them all on a lasting error', async () => {
     const db = standIn();
     batchAnswer = { status: 503, body: { error: { code: 'SERVICE_UNAVAILABLE', message: 'restarting' } } };

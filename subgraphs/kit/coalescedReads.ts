@@ -55,6 +55,11 @@ export function createReadCoalescer(calls: ReadCalls, options: ReadBatchingOptio
       )
       .then(
         ({ results }) => {
+          if (!Array.isArray(results) || results.length !== reads.length) {
+            const error = new AppError('DOWNSTREAM_SERVICE_ERROR', `db-proxy answered a batch of ${reads.length} reads with ${Array.isArray(results) ? results.length : 'no'} results`);
+            for (const read of reads) read.reject(error);
+            return;
+          }
           results.forEach((result, i) => {
             const read = reads[i];
             if (result.ok) {
