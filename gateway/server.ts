@@ -13,7 +13,7 @@ import { createLogger, type Logger } from '../lib/logger.js';
 import type { GatewayConfig } from './config.js';
 import { contextBuilder, type GatewayContext } from './context.js';
 import type { GatewayFeature } from './features/feature.js';
-import { attachUpgrades } from './upgrades.js';
+import { attachUpgrades } from './frontDoor/upgrades.js';
 import { createGatewayMetrics, METRICS_PATH } from './metrics.js';
 import { createTracing, type Tracing } from '../lib/tracing.js';
 import { API_PATH, createFrontDoor, GRAPHQL_PATH } from './frontDoor/frontDoor.js';

@@ -32,7 +32,7 @@ import type { Identity } from '../../../lib/identity.js';
 import { requestIdOf, type Logger } from '../../../lib/logger.js';
 import { maskErrorForProduction } from '../errorMasking/errorMasking.js';
 import type { FederatedSubscriptions, PreparedSubscription } from '../../federation/subscriptions/federatedSubscriptions.js';
-import { handshakeCredentials, refuseUpgrade } from '../../upgrades.js';
+import { handshakeCredentials, refuseUpgrade } from '../../frontDoor/upgrades.js';
 import type { AuthenticationFeature } from '../authentication/useAuthentication.js';
 import type { AuthorizationFeature } from '../authorization/useAuthorization.js';
 import type { OperationLimitsFeature } from '../operationLimits/useOperationLimits.js';

@@ -18,7 +18,7 @@ import { AppError } from '../../../lib/errors.js';
 import type { Identity } from '../../../lib/identity.js';
 import { REQUEST_ID_HEADER, type Logger } from '../../../lib/logger.js';
 import type { SharedRedis } from '../../redis.js';
-import { handshakeCredentials, refuseUpgrade } from '../../upgrades.js';
+import { handshakeCredentials, refuseUpgrade } from '../../frontDoor/upgrades.js';
 import type { GatewayFeature } from '../feature.js';
 import type { GatewayMetrics } from '../../metrics.js';
 import { createConnectionRegistry, type ConnectionInfo } from './connectionRegistry.js';

@@ -5,9 +5,9 @@
  */
 import { STATUS_CODES, type IncomingHttpHeaders, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { AppError } from '../lib/errors.js';
-import type { Logger } from '../lib/logger.js';
-import type { UpgradeRoute } from './features/feature.js';
+import { AppError } from '../../lib/errors.js';
+import type { Logger } from '../../lib/logger.js';
+import type { UpgradeRoute } from '../features/feature.js';
 
 /**
  * One 'upgrade' listener for the WebSocket endpoints the features own (exact path match); any other
