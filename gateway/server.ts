@@ -311,6 +311,9 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
     app.disable('x-powered-by');
     // No automatic ETag: no client revalidates these answers, and hashing them costs CPU.
     app.set('etag', false);
+    // Whom X-Forwarded-* may come from (GATEWAY_TRUST_PROXY), for express's req.protocol and req.ip
+    // (the docs pages' own URL behind a TLS-terminating load balancer).
+    app.set('trust proxy', config.trustProxy);
     app.get(METRICS_PATH, metrics.handler);
     const draining = new Draining();
     app.use(
