@@ -1,9 +1,15 @@
-import { formatStartup, median, parseBanner, type StartupResult } from './startup.js';
+import { formatStartup, median, parseBanner, parseBannerGateway, type StartupResult } from './startup.js';
 
 describe('bench:startup', () => {
   it('reads the seconds of the ready banner', () => {
     expect(parseBanner('[platform] starting the gateway\n\n[platform] ready in 2.3s\n  GraphQL endpoint')).toBe(2300);
     expect(parseBanner('[platform] starting the gateway\n')).toBeUndefined();
+  });
+
+  it("reads the gateway's address from the banner", () => {
+    const banner = '[platform] ready in 2.3s\n  GraphQL endpoint + IDE   http://localhost:41234/graphql   (open it in a browser)\n';
+    expect(parseBannerGateway(banner)).toBe('http://localhost:41234');
+    expect(parseBannerGateway('[platform] ready in 2.3s\n  GraphQL endpoint + IDE   http://localhost:412')).toBeUndefined();
   });
 
   it('takes the median of odd and even counts', () => {

@@ -15,7 +15,6 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -48,7 +47,10 @@ export interface StartupRun {
   kind: 'first' | 'warm';
   /** Spawn until both the gateway answered 200 on /ready and the banner was printed. */
   wallMs: number;
-  /** Spawn until the first 200 from the gateway's /ready. */
+  /**
+   * Spawn until the first 200 from the gateway's /ready. The gateway binds a port the system picks,
+   * so /ready is asked from the moment the banner names it: at least bannerMs.
+   */
   readyMs: number;
   /** Spawn until the banner line (`[platform] ready in …`). */
   bannerMs: number;
@@ -68,6 +70,7 @@ export interface StartupResult {
 }
 
 const BANNER = /\[platform\] ready in ([\d.]+)s/;
+const BANNER_GATEWAY = /GraphQL endpoint \+ IDE\s+(http:\/\/\S+?)\/graphql\s/;
 const POLL_MS = 20;
 
 export async function measureStartup(options: MeasureStartupOptions = {}): Promise<StartupResult> {
@@ -138,6 +141,11 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
+/** The gateway's base URL the banner's `GraphQL endpoint + IDE` line names. */
+export function parseBannerGateway(text: string): string | undefined {
+  return BANNER_GATEWAY.exec(text)?.[1];
+}
+
 /** The seconds a `[platform] ready in 2.3s` line reports, in ms. */
 export function parseBanner(line: string): number | undefined {
   const match = BANNER.exec(line);
@@ -151,7 +159,6 @@ interface OneStart extends MeasureStartupOptions {
 }
 
 async function timeOneStart(options: OneStart): Promise<StartupRun> {
-  const gatewayPort = await freePort();
   const timeoutMs = options.timeoutMs ?? 180_000;
   const [file, ...args] = options.command;
   const began = performance.now();
@@ -162,7 +169,9 @@ async function timeOneStart(options: OneStart): Promise<StartupRun> {
       ...process.env,
       ...options.env,
       PGLITE_DATA_DIR: options.dataDir,
-      GATEWAY_PORT: String(gatewayPort),
+      // A port picked here and handed over could be taken by another process before the gateway
+      // binds it; the system picks one at bind time instead, and the banner says which.
+      GATEWAY_PORT: '0',
       GATEWAY_HOST: '127.0.0.1',
       PRODUCTS_PORT: '0',
       ORDERS_PORT: '0',
@@ -177,6 +186,7 @@ async function timeOneStart(options: OneStart): Promise<StartupRun> {
   let output = '';
   let bannerMs: number | undefined;
   let reportedMs: number | undefined;
+  let gatewayUrl: string | undefined;
   const onOutput = (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-20_000);
     if (bannerMs === undefined) {
@@ -186,6 +196,7 @@ async function timeOneStart(options: OneStart): Promise<StartupRun> {
         reportedMs = reported;
       }
     }
+    gatewayUrl ??= parseBannerGateway(output)?.replace('//localhost:', '//127.0.0.1:');
   };
   child.stdout!.on('data', onOutput);
   child.stderr!.on('data', onOutput);
@@ -198,7 +209,7 @@ async function timeOneStart(options: OneStart): Promise<StartupRun> {
     while (readyMs === undefined || bannerMs === undefined) {
       if (exited) throw new Error(`\`${options.command.join(' ')}\` exited before it was ready:\n${output.slice(-4000)}`);
       if (performance.now() > deadline) throw new Error(`not ready within ${timeoutMs} ms:\n${output.slice(-4000)}`);
-      if (readyMs === undefined && (await answersReady(gatewayPort))) {
+      if (readyMs === undefined && gatewayUrl !== undefined && (await answersReady(gatewayUrl))) {
         readyMs = performance.now() - began;
         continue;
       }
@@ -220,9 +231,9 @@ async function timeOneStart(options: OneStart): Promise<StartupRun> {
   }
 }
 
-async function answersReady(port: number): Promise<boolean> {
+async function answersReady(gatewayUrl: string): Promise<boolean> {
   try {
-    const response = await fetch(`http://127.0.0.1:${port}/ready`, { signal: AbortSignal.timeout(2_000) });
+    const response = await fetch(`${gatewayUrl}/ready`, { signal: AbortSignal.timeout(2_000) });
     await response.arrayBuffer();
     return response.status === 200;
   } catch {
@@ -248,17 +259,6 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   } catch {
     // already gone
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Processes of a process group, from /proc (empty elsewhere). */

@@ -15,7 +15,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createServer, type AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -24,6 +23,7 @@ import { urlForDatabase } from '../../db-proxy/drivers/pgDriver.js';
 import { cpuModel, pinning, startProcess, stopChild, type Started } from '../lib/processes.js';
 import type { ClientResult, ClientSpec, Target, WindowEvent } from './client.js';
 import { median } from './samples.js';
+import { freePort } from '../../tests/support/serviceProcesses.js';
 
 export interface ProxyBenchmarkOptions {
   /** Any database on the server; the run creates its own next to it. @default PROXY_BENCH_DATABASE_URL or postgres://postgres@127.0.0.1:5432/postgres */
@@ -314,17 +314,6 @@ function buildServices(): string {
   // The built modules find their packages here.
   symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
   return dir;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Starts a node process (pinned when `cores` is set) and waits until `url`/health answers 200. */

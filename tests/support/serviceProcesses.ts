@@ -8,7 +8,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import { createServer as createNetServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,13 +30,41 @@ export function composeServices(): Record<string, ComposeService> {
   return compose.services;
 }
 
-/** A port nothing listens on right now (the kernel's pick for port 0). */
+/**
+ * A port nothing listens on right now, for a service that must be told its port before it starts
+ * (its neighbours' URLs are written from it). Picked below the system's ephemeral range: a port the
+ * kernel hands out for port 0 is handed out again for the next outgoing connection, and one such
+ * connection made before the service binds took its port (EADDRINUSE). Random, so parallel suites
+ * rarely pick the same one; a port that cannot be bound right now is skipped.
+ */
 export async function freePort(): Promise<number> {
-  const server = createNetServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+  const [ephemeralLow] = ephemeralPortRange();
+  const low = 10_000;
+  const high = Math.max(low + 1_000, ephemeralLow);
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = low + Math.floor(Math.random() * (high - low));
+    if (await canBind(port)) return port;
+  }
+  throw new Error(`no free port found between ${low} and ${high}`);
+}
+
+function canBind(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createNetServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/** The system's ephemeral port range (Linux's default where it cannot be read). */
+function ephemeralPortRange(): [number, number] {
+  try {
+    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    if (Number.isInteger(low) && Number.isInteger(high)) return [low, high];
+  } catch {
+    // not Linux
+  }
+  return [32_768, 60_999];
 }
 
 /** `${NAME:-default}` as docker-compose fills it from .env: `variables` play the part of .env. */
