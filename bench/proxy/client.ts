@@ -6,8 +6,10 @@
  *
  * - `pg`: `pg.Pool` straight to PostgreSQL, the way a service would use pg on its own;
  * - `proxy`: the subgraph kit's proxy client (`createDbClient().read`) over HTTP to db-proxy;
- * - `http` (when given): the same kit client to a server answering a canned row (httpFloor.mjs), the
- *   cost of the HTTP round trip alone.
+ * - `http` (when given): the same kit client to a server answering a canned row (floorServer.mjs), the
+ *   cost of the HTTP round trip alone;
+ * - `tcp` (when given): one JSON line each way over raw sockets to that process, the same canned row:
+ *   the least a round trip to any proxy process costs.
  *
  * Both send the same single-row statement (a product by primary key, ids in the same order).
  * Latency: one statement at a time, pg and proxy taking turns, each timed with hrtime. Throughput:
@@ -15,12 +17,13 @@
  * Warm-ups are thrown away. It prints a JSON line at each throughput window's start and end (the
  * runner samples the proxy's CPU time there) and one with the result.
  */
+import { connect, type Socket } from 'node:net';
 import pg from 'pg';
 import { createDbClient } from '../../subgraphs/kit/dbClient.js';
 import { PRODUCT_COLUMNS } from '../../subgraphs/products/productStore.js';
 import { quantile } from './samples.js';
 
-export type Target = 'pg' | 'proxy' | 'http';
+export type Target = 'pg' | 'proxy' | 'http' | 'tcp';
 
 export interface ClientSpec {
   /** pg: the benchmark database itself. */
@@ -28,8 +31,9 @@ export interface ClientSpec {
   /** proxy: where db-proxy listens, and the products credential. */
   proxyUrl: string;
   credential: string;
-  /** http: where httpFloor.mjs listens; without it that target is left out. */
+  /** http and tcp: where floorServer.mjs listens; without them those targets are left out. */
   httpFloorUrl?: string;
+  tcpFloorPort?: number;
   /** pg.Pool size; the same as the proxy's DB_POOL_MAX. */
   poolMax: number;
   concurrency: number;
@@ -85,6 +89,7 @@ interface Driver {
 }
 
 function driverFor(target: Target, spec: ClientSpec): Driver {
+  if (target === 'tcp') return tcpDriver(spec.tcpFloorPort!, spec.poolMax);
   if (target === 'pg') {
     const pool = new pg.Pool({ connectionString: spec.databaseUrl, max: spec.poolMax });
     return {
@@ -105,6 +110,48 @@ function driverFor(target: Target, spec: ClientSpec): Driver {
   };
 }
 
+/**
+ * `sockets` connections (as many as the pools of the other targets hold), used in turn; on each the
+ * answers come in the order of the requests, so each waits in a queue for its line.
+ */
+function tcpDriver(port: number, sockets: number): Driver {
+  const connections = Array.from({ length: sockets }, () => {
+    const socket: Socket = connect(port, '127.0.0.1');
+    socket.setNoDelay(true);
+    const waiting: ((line: string) => void)[] = [];
+    let pending = '';
+    socket.on('data', (chunk: Buffer) => {
+      pending += chunk.toString('utf8');
+      let end: number;
+      while ((end = pending.indexOf('\n')) !== -1) {
+        waiting.shift()!(pending.slice(0, end));
+        pending = pending.slice(end + 1);
+      }
+    });
+    return { socket, waiting };
+  });
+  let next = 0;
+  return {
+    lookup: (id) => {
+      const { socket, waiting } = connections[next++ % connections.length];
+      return new Promise<boolean>((resolve, reject) => {
+        waiting.push((line) => {
+          try {
+            const { rows } = JSON.parse(line) as { rows: { id: string }[] };
+            resolve(rows.length === 1 && rows[0].id === id);
+          } catch (err) {
+            reject(err);
+          }
+        });
+        socket.write(`${JSON.stringify({ sql: SINGLE_ROW_SQL, params: [id] })}\n`);
+      });
+    },
+    close: async () => {
+      for (const { socket } of connections) socket.destroy();
+    },
+  };
+}
+
 function emit(fields: object): void {
   process.stdout.write(`${JSON.stringify(fields)}\n`);
 }
@@ -114,7 +161,12 @@ const elapsedUs = (started: bigint) => Number(process.hrtime.bigint() - started)
 async function main(spec: ClientSpec): Promise<ClientResult> {
   let errors = 0;
   let firstError: string | undefined;
-  const chosen: Target[] = spec.httpFloorUrl ? ['pg', 'proxy', 'http'] : ['pg', 'proxy'];
+  const chosen: Target[] = [
+    'pg',
+    'proxy',
+    ...(spec.httpFloorUrl ? (['http'] as const) : []),
+    ...(spec.tcpFloorPort ? (['tcp'] as const) : []),
+  ];
   const targets = chosen.map((target) => {
     const driver = driverFor(target, spec);
     let next = 0;

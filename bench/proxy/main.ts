@@ -4,7 +4,7 @@
  *   npm run bench:proxy -- --runs 3 --latency-seconds 5 --throughput-seconds 5 --concurrency 32
  *   npm run bench:proxy -- --json          # the figures as JSON instead of the table
  *   npm run bench:proxy -- --no-build      # db-proxy from source through tsx (no npm run build first)
- *   npm run bench:proxy -- --no-http-floor # without the "HTTP alone" row
+ *   npm run bench:proxy -- --no-floors     # without the "HTTP alone" and "TCP alone" rows
  *
  * PROXY_BENCH_DATABASE_URL picks the PostgreSQL server (default postgres://postgres@127.0.0.1:5432/postgres).
  */
@@ -23,7 +23,7 @@ const { values } = parseArgs({
     'log-level': { type: 'string' },
     json: { type: 'boolean', default: false },
     'no-build': { type: 'boolean', default: false },
-    'no-http-floor': { type: 'boolean', default: false },
+    'no-floors': { type: 'boolean', default: false },
   },
 });
 
@@ -51,7 +51,7 @@ const result = await runProxyBenchmark({
   poolMax: number('pool-max', values['pool-max']),
   proxyLogLevel: values['log-level'],
   build: !values['no-build'],
-  httpFloor: !values['no-http-floor'],
+  floors: !values['no-floors'],
   signal: controller.signal,
 });
 process.stdout.write(values.json ? `${JSON.stringify(result, null, 2)}\n` : formatProxyBenchmark(result));

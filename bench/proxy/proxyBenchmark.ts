@@ -38,8 +38,11 @@ export interface ProxyBenchmarkOptions {
   throughputSeconds?: number;
   /** @default 1 */
   windowSeconds?: number;
-  /** Also measure the HTTP round trip alone (the kit client to a server answering a canned row). @default true */
-  httpFloor?: boolean;
+  /**
+   * Also measure the floors under any proxy: the HTTP round trip alone (the kit client to a server
+   * answering a canned row) and a raw TCP round trip to that server. @default true
+   */
+  floors?: boolean;
   /** @default 32 */
   concurrency?: number;
   /** pg.Pool size of the direct client and DB_POOL_MAX of the proxy. @default 10 */
@@ -105,7 +108,7 @@ export interface ProxyBenchmarkFigures {
       | 'poolMax'
       | 'proxyLogLevel'
       | 'build'
-      | 'httpFloor'
+      | 'floors'
     >
   >;
   statement: string;
@@ -118,7 +121,19 @@ export interface ProxyBenchmarkFigures {
   ratios: Ratios;
   /** http / pg: what the HTTP round trip alone costs next to pg's whole statement. */
   httpRatios?: Ratios;
-  runs: { pg: TargetFigures; proxy: TargetFigures; http?: TargetFigures; ratios: Ratios; httpRatios?: Ratios }[];
+  /** One JSON line each way over a raw socket to that server: the least any proxy process adds. */
+  tcp?: TargetFigures;
+  /** tcp / pg; a proxy without HTTP would still pay pg's statement plus this round trip. */
+  tcpRatios?: Ratios;
+  runs: {
+    pg: TargetFigures;
+    proxy: TargetFigures;
+    http?: TargetFigures;
+    tcp?: TargetFigures;
+    ratios: Ratios;
+    httpRatios?: Ratios;
+    tcpRatios?: Ratios;
+  }[];
   batch: BatchCheck;
   targets: { latency: boolean; throughput: boolean; batch: boolean };
 }
@@ -130,7 +145,7 @@ export const PROXY_TARGETS = { maxLatencyRatio: 1.25, minThroughputRatio: 0.8, s
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLIENT = fileURLToPath(new URL('./client.ts', import.meta.url));
-const HTTP_FLOOR = fileURLToPath(new URL('./httpFloor.mjs', import.meta.url));
+const FLOOR_SERVER = fileURLToPath(new URL('./floorServer.mjs', import.meta.url));
 const SERVICE = 'products';
 const PRODUCT_COUNT = 1_200;
 
@@ -141,7 +156,7 @@ export async function runProxyBenchmark(options: ProxyBenchmarkOptions = {}): Pr
     latencySeconds: options.latencySeconds ?? 5,
     throughputSeconds: options.throughputSeconds ?? 5,
     windowSeconds: options.windowSeconds ?? 1,
-    httpFloor: options.httpFloor ?? true,
+    floors: options.floors ?? true,
     concurrency: options.concurrency ?? 32,
     poolMax: options.poolMax ?? 10,
     proxyLogLevel: options.proxyLogLevel ?? 'info',
@@ -225,24 +240,26 @@ export async function runProxyBenchmark(options: ProxyBenchmarkOptions = {}): Pr
     aborted();
 
     let httpFloorUrl: string | undefined;
-    if (settings.httpFloor) {
+    let tcpFloorPort: number | undefined;
+    if (settings.floors) {
       // On the proxy's core, where a proxy would run.
       const floor = await startProcess({
-        label: 'http floor',
+        label: 'floors',
         command: process.execPath,
-        args: [HTTP_FLOOR],
+        args: [FLOOR_SERVER],
         cwd: ROOT,
         cores: placement.proxy || undefined,
-        ready: /http floor listening/,
+        ready: /floors listening/,
       });
       started.push(floor);
-      httpFloorUrl = (JSON.parse(floor.line) as { url: string }).url;
+      ({ url: httpFloorUrl, tcpPort: tcpFloorPort } = JSON.parse(floor.line) as { url: string; tcpPort: number });
     }
     const spec: ClientSpec = {
       databaseUrl: urlForDatabase(adminUrl, databaseName),
       proxyUrl,
       credential,
       httpFloorUrl,
+      tcpFloorPort,
       poolMax: settings.poolMax,
       concurrency: settings.concurrency,
       warmupSeconds: settings.warmupSeconds,
@@ -253,13 +270,14 @@ export async function runProxyBenchmark(options: ProxyBenchmarkOptions = {}): Pr
     };
     const runs: ProxyBenchmarkFigures['runs'] = [];
     for (let run = 1; run <= settings.runs; run++) {
-      log(`proxy benchmark: run ${run}/${settings.runs} (pg pool direct, through the proxy${httpFloorUrl ? ', HTTP alone' : ''}: interleaved)`);
-      const { pg: direct, proxy: proxied, http } = await runClient(spec, placement.client, proxy.child.pid, options.signal);
+      log(`proxy benchmark: run ${run}/${settings.runs} (pg pool direct, through the proxy${httpFloorUrl ? ', HTTP alone, TCP alone' : ''}: interleaved)`);
+      const { pg: direct, proxy: proxied, http, tcp } = await runClient(spec, placement.client, proxy.child.pid, options.signal);
       runs.push({
         pg: direct!,
         proxy: proxied!,
         ratios: ratiosOf(direct!, proxied!),
         ...(http ? { http, httpRatios: ratiosOf(direct!, http) } : {}),
+        ...(tcp ? { tcp, tcpRatios: ratiosOf(direct!, tcp) } : {}),
       });
     }
 
@@ -287,6 +305,7 @@ export async function runProxyBenchmark(options: ProxyBenchmarkOptions = {}): Pr
       pg: targetMedian('pg'),
       proxy: targetMedian('proxy'),
       ...(httpFloorUrl ? { http: targetMedian('http'), httpRatios: ratioMedian((r) => r.httpRatios) } : {}),
+      ...(tcpFloorPort ? { tcp: targetMedian('tcp'), tcpRatios: ratioMedian((r) => r.tcpRatios) } : {}),
       ratios,
       runs,
       batch,
@@ -552,6 +571,7 @@ async function runClient(
       pg: figures('pg'),
       proxy: { ...figures('proxy')!, proxyCpuUs: proxyStatements ? proxyCpu / proxyStatements : undefined },
       http: figures('http'),
+      tcp: figures('tcp'),
     };
   } finally {
     signal?.removeEventListener('abort', onAbort);
@@ -591,11 +611,23 @@ export function formatProxyBenchmark(result: ProxyBenchmarkResult): string {
           row(['HTTP alone / pg', times(result.httpRatios.latencyP50), times(result.httpRatios.latencyP99), times(result.httpRatios.throughput), '', '']),
         ]
       : []),
+    ...(result.tcp && result.tcpRatios
+      ? [
+          row(['TCP alone, no HTTP', us(result.tcp.latencyP50Us), us(result.tcp.latencyP99Us), ops(result.tcp.opsPerSecond), us(result.tcp.clientCpuUs), '']),
+          row(['TCP alone / pg', times(result.tcpRatios.latencyP50), times(result.tcpRatios.latencyP99), times(result.tcpRatios.throughput), '', '']),
+        ]
+      : []),
     '',
     `latency target (p50 <= ${PROXY_TARGETS.maxLatencyRatio}x): ${met(result.targets.latency)}; throughput target (>= ${PROXY_TARGETS.minThroughputRatio}x): ${met(result.targets.throughput)}`,
     `per run (p50 ratio, ops/s ratio): ${result.runs.map((r) => `${times(r.ratios.latencyP50)} ${times(r.ratios.throughput)}`).join(' | ')}`,
     ...(result.http
-      ? ['"HTTP alone": the same kit client to a node:http server on the proxy\'s core answering a canned row (httpFloor.mjs): the round trip any HTTP proxy adds']
+      ? ['"HTTP alone": the same kit client to a node:http server on the proxy\'s core answering a canned row (floorServer.mjs): the round trip any HTTP proxy adds']
+      : []),
+    ...(result.tcpRatios
+      ? [
+          `"TCP alone": one JSON line each way over a raw socket to that process, the same row, no HTTP: ` +
+            `a proxy speaking JSON over raw sockets would still be at ${times(1 + result.tcpRatios.latencyP50)} pg's p50 or more here`,
+        ]
       : []),
     Number.isNaN(result.batch.statements)
       ? `${result.batch.references} lookups -> not counted: the proxy logs its requests at LOG_LEVEL=info only`
