@@ -13,7 +13,8 @@
  */
 import type { BatchResponse, QueryResult, SqlParam } from '../../lib/dbProtocol.js';
 import { DB_PROXY_HEADERS } from '../../lib/dbProtocol.js';
-import { AppError, appErrorFromBody, ErrorCodes, isErrorCode } from '../../lib/errors.js';
+import { AppError, ErrorCodes } from '../../lib/errors.js';
+import { batchItemError } from './dbErrors.js';
 
 export interface ReadBatchingOptions {
   /** Reads in one batch, at most (within the proxy's DB_MAX_STATEMENTS); more go as further batches. */
@@ -67,7 +68,7 @@ export function createReadCoalescer(calls: ReadCalls, options: ReadBatchingOptio
               read.resolve(answer);
               return;
             }
-            const error = itemError(result.error);
+            const error = batchItemError(result.error);
             // Passing trouble (pool full, database restarting): once more alone, with retries.
             if (TRANSIENT_STATUS.has(ErrorCodes[error.code])) void alone(read);
             else read.reject(error);
@@ -110,12 +111,6 @@ export function createReadCoalescer(calls: ReadCalls, options: ReadBatchingOptio
 /** The header carrying a batch's request ids (each already a well-formed id: no commas). */
 export function coalescedRequestIdsHeader(requestIds: string[]): Record<string, string> {
   return requestIds.length ? { [DB_PROXY_HEADERS.coalescedRequestIds]: requestIds.slice(0, 100).join(',') } : {};
-}
-
-function itemError(body: { code: string; message: string; details?: Record<string, unknown> }): AppError {
-  const status = isErrorCode(body.code) ? ErrorCodes[body.code] : 500;
-  const error = appErrorFromBody(status, { error: body }, 'a read in a batch failed');
-  return Object.assign(error, { httpStatus: status });
 }
 
 /** The whole batch's call failed for a passing reason: the network, or a 502/503/504 answer. */

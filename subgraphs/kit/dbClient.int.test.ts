@@ -8,6 +8,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AppError } from '../../lib/errors.js';
 import { createDbClient, type DbClient } from './dbClient.js';
+import { batchResultsOrThrow } from './dbErrors.js';
 import { failure as expectFailure } from '../../tests/support/failure.js';
 
 let server: Server;
@@ -76,5 +77,42 @@ describe('the proxy client when the database is out', () => {
       message: 'duplicate key value',
       details: { sqlstate: '23505' },
     });
+  });
+
+  it('tells a statement of a batch cut off by the outage as the outage, not as a bug', async () => {
+    // What the proxy answers when PostgreSQL stops between the statements of a batch: 200, and the
+    // statement it lost with PostgreSQL's own account of it.
+    const lost = { code: 'DB_UNAVAILABLE', message: 'terminating connection due to administrator command', details: { sqlstate: '57P01', retryable: true } };
+    answer = {
+      status: 200,
+      body: { results: [{ ok: true, rows: [{ id: 1 }], rowCount: 1, fields: [] }, { ok: false, error: lost }] },
+    };
+    const results = await client.batch([{ sql: 'SELECT 1 AS id' }, { sql: 'SELECT count(*) FROM t' }]);
+    const err = await failure(Promise.resolve().then(() => batchResultsOrThrow(results)));
+    expect(err).toBeInstanceOf(AppError);
+    expect({ code: err.code, status: err.status, message: err.message, details: err.details, retryAfter: err.retryAfterSeconds }).toEqual({
+      code: 'DB_UNAVAILABLE',
+      status: 503,
+      message: 'The database is unavailable right now; retry shortly',
+      details: { retryable: true },
+      retryAfter: 1,
+    });
+    expect((err.cause as AppError).message).toBe(lost.message);
+  });
+
+  it("hands on another failed statement of a batch with its own code, and the results when all succeeded", async () => {
+    const busy = { code: 'POOL_EXHAUSTED', message: 'All 10 connections to database products stayed busy for 2000 ms', details: { retryable: true } };
+    answer = { status: 200, body: { results: [{ ok: false, error: busy }] } };
+    const err = await failure(client.batch([{ sql: 'SELECT 1' }]).then(batchResultsOrThrow));
+    expect({ code: err.code, status: err.status, message: err.message }).toEqual({ code: 'POOL_EXHAUSTED', status: 503, message: busy.message });
+
+    answer = {
+      status: 200,
+      body: { results: [{ ok: true, rows: [{ id: 1 }], rowCount: 1, fields: [] }, { ok: true, rows: [], rowCount: 0, fields: [] }] },
+    };
+    expect(batchResultsOrThrow(await client.batch([{ sql: 'SELECT 1 AS id' }, { sql: 'SELECT 1 WHERE false' }]))).toEqual([
+      { rows: [{ id: 1 }], rowCount: 1, fields: [] },
+      { rows: [], rowCount: 0, fields: [] },
+    ]);
   });
 });

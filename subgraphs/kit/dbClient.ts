@@ -14,6 +14,7 @@ import { AppError } from '../../lib/errors.js';
 import { createJsonHttpClient, type JsonHttpClient } from '../../lib/jsonHttpClient.js';
 import type { Dispatcher } from 'undici';
 import type { Tracing } from '../../lib/tracing.js';
+import { asOutage } from './dbErrors.js';
 import { coalescedRequestIdsHeader, createReadCoalescer, DEFAULT_READ_BATCHING, type ReadBatchingOptions } from './coalescedReads.js';
 
 export type { QueryResult, SqlParam, Statement };
@@ -46,7 +47,10 @@ export interface Db {
   read<Row = Record<string, unknown>>(sql: string, params?: SqlParam[]): Promise<QueryResult<Row>>;
   /** Any single statement; never retried. */
   query<Row = Record<string, unknown>>(sql: string, params?: SqlParam[]): Promise<QueryResult<Row>>;
-  /** Several statements in one round trip, each committed on its own. */
+  /**
+   * Several statements in one round trip, each committed on its own; each result says whether its
+   * statement succeeded (`batchResultsOrThrow` turns a failure into the error it stands for).
+   */
   batch(statements: Statement[]): Promise<BatchResponse['results']>;
   /** Several statements that commit together or not at all. */
   transaction(statements: Statement[], options?: TransactionOptions): Promise<QueryResult[]>;
@@ -68,29 +72,6 @@ function refuseNul<T>(value: T): T {
   return value;
 }
 
-const DB_UNAVAILABLE_MESSAGE = 'The database is unavailable right now; retry shortly';
-
-/**
- * The proxy's DB_UNAVAILABLE says what it knows of the outage: the server's address in a refused
- * connection ("connect ECONNREFUSED <host>:<port>"), PostgreSQL's own message and SQLSTATE ("the
- * database system is not yet accepting connections", 57P03). This service hands the error on to its
- * callers (GraphQL, REST) as a passing outage, so only that goes on: the code, a fixed message,
- * `retryable` and the Retry-After. The proxy's error stays as the cause, for this service's logs.
- * (With its SQLSTATE kept, the masking of database errors also told the same outage as an
- * INTERNAL_SERVER_ERROR whenever PostgreSQL itself, not the proxy, refused.)
- */
-function asOutage(err: unknown): never {
-  if (err instanceof AppError && err.code === 'DB_UNAVAILABLE') {
-    const outage = new AppError('DB_UNAVAILABLE', DB_UNAVAILABLE_MESSAGE, {
-      details: { retryable: true },
-      retryAfterSeconds: err.retryAfterSeconds ?? 1,
-      cause: err,
-    });
-    throw Object.assign(outage, { httpStatus: (err as AppError & { httpStatus?: number }).httpStatus });
-  }
-  throw err;
-}
-
 export function createDbClient(options: DbClientOptions): DbClient {
   const http: JsonHttpClient = createJsonHttpClient({
     baseUrl: options.proxyUrl,
@@ -103,7 +84,9 @@ export function createDbClient(options: DbClientOptions): DbClient {
 
   // Every call to the proxy hands a database outage on as a passing one (asOutage).
   const post = <T>(path: string, body: unknown, postOptions: Parameters<JsonHttpClient['post']>[2]) =>
-    http.post<T>(path, body, postOptions).catch(asOutage);
+    http.post<T>(path, body, postOptions).catch((err: unknown) => {
+      throw asOutage(err);
+    });
 
   const readAlone = <Row>(sql: string, params: SqlParam[], requestId: string | undefined) =>
     post<QueryResult<Row>>('/v1/query', { sql, params }, { requestId, retry: true });

@@ -1,6 +1,6 @@
 /** The products table: every SQL statement the catalog side of the service runs. */
 import { AppError } from '../../lib/errors.js';
-import type { Db, SqlParam, Statement } from '../kit/index.js';
+import { batchResultsOrThrow, type Db, type SqlParam, type Statement } from '../kit/index.js';
 import type { FeedProduct } from './internalApi.js';
 
 /**
@@ -96,19 +96,13 @@ export async function listProducts(
     params,
   };
 
-  const [page, count] = await db.batch([pageStatement, countStatement]);
-  if (!page.ok) throw batchError(page.error);
-  if (!count.ok) throw batchError(count.error);
+  const [page, count] = batchResultsOrThrow(await db.batch([pageStatement, countStatement]));
   const rows = page.rows as unknown as ProductRow[];
   return {
     products: rows.slice(0, options.first).map(productFromRow),
     hasNextPage: rows.length > options.first,
     totalCount: Number((count.rows[0] as { total: number }).total),
   };
-}
-
-function batchError(error: { code: string; message: string; details?: Record<string, unknown> }): AppError {
-  return new AppError('INTERNAL_SERVER_ERROR', error.message, { details: { ...error.details, proxyCode: error.code } });
 }
 
 /** A product to insert; the database stamps created_at and updated_at. */

@@ -479,6 +479,13 @@ describeFaults('faults under steady traffic', () => {
     expectRecovered(result);
     expect(result.failed).toBeGreaterThan(0);
     // The outage is told as one (DB_UNAVAILABLE, retry), whether the proxy or PostgreSQL refused, never as a bug.
+    if (result.internal.length) {
+      // What the service logged of the error it masked, for the failure to say where it came from.
+      for (const name of SERVICES) {
+        const lines = services!.get(name).output().split('\n').filter((line) => line.includes('unexpected resolver error'));
+        if (lines.length) console.log(`${name} logged:\n${lines.slice(-3).join('\n')}`);
+      }
+    }
     expect(result.internal).toEqual([]);
   }, 60_000);
 
