@@ -36,6 +36,19 @@ afterAll(async () => {
 
 const failure = (promise: Promise<unknown>) => expectFailure<AppError>(promise);
 
+/** The outage as the service hands it on; its own logs keep what the proxy said (the cause). */
+function expectOutage(err: AppError, proxyMessage: string): void {
+  expect(err).toBeInstanceOf(AppError);
+  expect({ code: err.code, status: err.status, message: err.message, details: err.details, retryAfter: err.retryAfterSeconds }).toEqual({
+    code: 'DB_UNAVAILABLE',
+    status: 503,
+    message: 'The database is unavailable right now; retry shortly',
+    details: { retryable: true },
+    retryAfter: 1,
+  });
+  expect((err.cause as AppError).message).toBe(proxyMessage);
+}
+
 describe('the proxy client when the database is out', () => {
   const outages = [
     { message: 'Cannot connect to database orders: connect ECONNREFUSED 10.1.2.3:5432', details: { retryable: true } },
@@ -53,19 +66,7 @@ describe('the proxy client when the database is out', () => {
         () => client.batch([{ sql: 'SELECT 1' }]),
         () => client.transaction([{ sql: 'SELECT 1' }]),
       ];
-      for (const call of calls) {
-        const err = await failure(call());
-        expect(err).toBeInstanceOf(AppError);
-        expect({ code: err.code, status: err.status, message: err.message, details: err.details, retryAfter: err.retryAfterSeconds }).toEqual({
-          code: 'DB_UNAVAILABLE',
-          status: 503,
-          message: 'The database is unavailable right now; retry shortly',
-          details: { retryable: true },
-          retryAfter: 1,
-        });
-        // The service's own logs still have what the proxy said.
-        expect((err.cause as AppError).message).toBe(outage.message);
-      }
+      for (const call of calls) expectOutage(await failure(call()), outage.message);
     });
   }
 
@@ -88,16 +89,7 @@ describe('the proxy client when the database is out', () => {
       body: { results: [{ ok: true, rows: [{ id: 1 }], rowCount: 1, fields: [] }, { ok: false, error: lost }] },
     };
     const results = await client.batch([{ sql: 'SELECT 1 AS id' }, { sql: 'SELECT count(*) FROM t' }]);
-    const err = await failure(Promise.resolve().then(() => batchResultsOrThrow(results)));
-    expect(err).toBeInstanceOf(AppError);
-    expect({ code: err.code, status: err.status, message: err.message, details: err.details, retryAfter: err.retryAfterSeconds }).toEqual({
-      code: 'DB_UNAVAILABLE',
-      status: 503,
-      message: 'The database is unavailable right now; retry shortly',
-      details: { retryable: true },
-      retryAfter: 1,
-    });
-    expect((err.cause as AppError).message).toBe(lost.message);
+    expectOutage(await failure(Promise.resolve().then(() => batchResultsOrThrow(results))), lost.message);
   });
 
   it("hands on another failed statement of a batch with its own code, and the results when all succeeded", async () => {
