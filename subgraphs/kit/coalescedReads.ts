@@ -13,8 +13,8 @@
  */
 import type { BatchResponse, QueryResult, SqlParam } from '../../lib/dbProtocol.js';
 import { DB_PROXY_HEADERS } from '../../lib/dbProtocol.js';
-import { AppError, ErrorCodes } from '../../lib/errors.js';
-import { batchItemError } from './dbErrors.js';
+import { AppError } from '../../lib/errors.js';
+import { batchItemError, type ProxyError } from './dbErrors.js';
 
 export interface ReadBatchingOptions {
   /** Reads in one batch, at most (within the proxy's DB_MAX_STATEMENTS); more go as further batches. */
@@ -70,7 +70,7 @@ export function createReadCoalescer(calls: ReadCalls, options: ReadBatchingOptio
             }
             const error = batchItemError(result.error);
             // Passing trouble (pool full, database restarting): once more alone, with retries.
-            if (TRANSIENT_STATUS.has(ErrorCodes[error.code])) void alone(read);
+            if (isTransient(error)) void alone(read);
             else read.reject(error);
           });
         },
@@ -113,10 +113,13 @@ export function coalescedRequestIdsHeader(requestIds: string[]): Record<string, 
   return requestIds.length ? { [DB_PROXY_HEADERS.coalescedRequestIds]: requestIds.slice(0, 100).join(',') } : {};
 }
 
-/** The whole batch's call failed for a passing reason: the network, or a 502/503/504 answer. */
+/**
+ * Passing trouble: a 502/503/504 from the proxy, for the whole batch's call or for one of its reads
+ * (batchItemError gives each the status it would have had alone), or the network.
+ */
 function isTransient(err: unknown): boolean {
   if (!(err instanceof AppError)) return false;
-  const status = (err as AppError & { httpStatus?: number }).httpStatus;
+  const status = (err as ProxyError).httpStatus;
   if (status !== undefined) return TRANSIENT_STATUS.has(status);
   return err.details?.transient === true;
 }

@@ -38,9 +38,8 @@ export function composeServices(): Record<string, ComposeService> {
  * rarely pick the same one; a port that cannot be bound right now is skipped.
  */
 export async function freePort(): Promise<number> {
-  const [ephemeralLow] = ephemeralPortRange();
   const low = 10_000;
-  const high = Math.max(low + 1_000, ephemeralLow);
+  const high = Math.max(low + 1_000, ephemeralPortsStart());
   for (let attempt = 0; attempt < 50; attempt++) {
     const port = low + Math.floor(Math.random() * (high - low));
     if (await canBind(port)) return port;
@@ -56,15 +55,15 @@ function canBind(port: number): Promise<boolean> {
   });
 }
 
-/** The system's ephemeral port range (Linux's default where it cannot be read). */
-function ephemeralPortRange(): [number, number] {
+/** Where the system's ephemeral port range starts (Linux's default where it cannot be read). */
+function ephemeralPortsStart(): number {
   try {
-    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
-    if (Number.isInteger(low) && Number.isInteger(high)) return [low, high];
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    if (Number.isInteger(low) && low > 0) return low;
   } catch {
     // not Linux
   }
-  return [32_768, 60_999];
+  return 32_768;
 }
 
 /** `${NAME:-default}` as docker-compose fills it from .env: `variables` play the part of .env. */
