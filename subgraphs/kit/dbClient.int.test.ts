@@ -8,7 +8,6 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AppError } from '../../lib/errors.js';
 import { createDbClient, type DbClient } from './dbClient.js';
-import { batchResultsOrThrow } from './dbErrors.js';
 import { failure as expectFailure } from '../../tests/support/failure.js';
 
 let server: Server;
@@ -64,6 +63,7 @@ describe('the proxy client when the database is out', () => {
         () => client.read('SELECT 1'),
         () => client.query('SELECT 1'),
         () => client.batch([{ sql: 'SELECT 1' }]),
+        () => client.batchSettled([{ sql: 'SELECT 1' }]),
         () => client.transaction([{ sql: 'SELECT 1' }]),
       ];
       for (const call of calls) expectOutage(await failure(call()), outage.message);
@@ -84,25 +84,24 @@ describe('the proxy client when the database is out', () => {
     // What the proxy answers when PostgreSQL stops between the statements of a batch: 200, and the
     // statement it lost with PostgreSQL's own account of it.
     const lost = { code: 'DB_UNAVAILABLE', message: 'terminating connection due to administrator command', details: { sqlstate: '57P01', retryable: true } };
-    answer = {
-      status: 200,
-      body: { results: [{ ok: true, rows: [{ id: 1 }], rowCount: 1, fields: [] }, { ok: false, error: lost }] },
-    };
-    const results = await client.batch([{ sql: 'SELECT 1 AS id' }, { sql: 'SELECT count(*) FROM t' }]);
-    expectOutage(await failure(Promise.resolve().then(() => batchResultsOrThrow(results))), lost.message);
+    const results = [{ ok: true, rows: [{ id: 1 }], rowCount: 1, fields: [] }, { ok: false, error: lost }];
+    answer = { status: 200, body: { results } };
+    expectOutage(await failure(client.batch([{ sql: 'SELECT 1 AS id' }, { sql: 'SELECT count(*) FROM t' }])), lost.message);
+    // batchSettled hands every statement's outcome over as the proxy answered it.
+    expect(await client.batchSettled([{ sql: 'SELECT 1 AS id' }, { sql: 'SELECT count(*) FROM t' }])).toEqual(results);
   });
 
   it("hands on another failed statement of a batch with its own code, and the results when all succeeded", async () => {
     const busy = { code: 'POOL_EXHAUSTED', message: 'All 10 connections to database products stayed busy for 2000 ms', details: { retryable: true } };
     answer = { status: 200, body: { results: [{ ok: false, error: busy }] } };
-    const err = await failure(client.batch([{ sql: 'SELECT 1' }]).then(batchResultsOrThrow));
+    const err = await failure(client.batch([{ sql: 'SELECT 1' }]));
     expect({ code: err.code, status: err.status, message: err.message }).toEqual({ code: 'POOL_EXHAUSTED', status: 503, message: busy.message });
 
     answer = {
       status: 200,
       body: { results: [{ ok: true, rows: [{ id: 1 }], rowCount: 1, fields: [] }, { ok: true, rows: [], rowCount: 0, fields: [] }] },
     };
-    expect(batchResultsOrThrow(await client.batch([{ sql: 'SELECT 1 AS id' }, { sql: 'SELECT 1 WHERE false' }]))).toEqual([
+    expect(await client.batch([{ sql: 'SELECT 1 AS id' }, { sql: 'SELECT 1 WHERE false' }])).toEqual([
       { rows: [{ id: 1 }], rowCount: 1, fields: [] },
       { rows: [], rowCount: 0, fields: [] },
     ]);

@@ -14,7 +14,7 @@ import { AppError } from '../../lib/errors.js';
 import { createJsonHttpClient, type JsonHttpClient } from '../../lib/jsonHttpClient.js';
 import type { Dispatcher } from 'undici';
 import type { Tracing } from '../../lib/tracing.js';
-import { asOutage } from './dbErrors.js';
+import { asOutage, batchResultsOrThrow } from './dbErrors.js';
 import { coalescedRequestIdsHeader, createReadCoalescer, DEFAULT_READ_BATCHING, type ReadBatchingOptions } from './coalescedReads.js';
 
 export type { QueryResult, SqlParam, Statement };
@@ -48,10 +48,16 @@ export interface Db {
   /** Any single statement; never retried. */
   query<Row = Record<string, unknown>>(sql: string, params?: SqlParam[]): Promise<QueryResult<Row>>;
   /**
-   * Several statements in one round trip, each committed on its own; each result says whether its
-   * statement succeeded (`batchResultsOrThrow` turns a failure into the error it stands for).
+   * Several statements in one round trip, each committed on its own: their results when every one
+   * succeeded, otherwise the first failure as the error it stands for (a statement lost to a
+   * database outage is DB_UNAVAILABLE, as when sent alone). The statements before it have committed.
    */
-  batch(statements: Statement[]): Promise<BatchResponse['results']>;
+  batch(statements: Statement[]): Promise<QueryResult[]>;
+  /**
+   * The same round trip, for a caller that can use part of it: each statement's outcome, failed
+   * ones included (`ok: false` with the proxy's error body).
+   */
+  batchSettled(statements: Statement[]): Promise<BatchResponse['results']>;
   /** Several statements that commit together or not at all. */
   transaction(statements: Statement[], options?: TransactionOptions): Promise<QueryResult[]>;
 }
@@ -102,6 +108,9 @@ export function createDbClient(options: DbClientOptions): DbClient {
       )
     : undefined;
 
+  const settled = async (statements: Statement[], requestId: string | undefined) =>
+    (await post<BatchResponse>('/v1/batch', { statements: refuseNul(statements) }, { requestId })).results;
+
   const bound = (requestId: string | undefined): Db => ({
     read: async <Row>(sql: string, params: SqlParam[] = []) =>
       coalescer
@@ -109,7 +118,8 @@ export function createDbClient(options: DbClientOptions): DbClient {
         : readAlone<Row>(sql, refuseNul(params), requestId),
     query: async <Row>(sql: string, params: SqlParam[] = []) =>
       post<QueryResult<Row>>('/v1/query', { sql, params: refuseNul(params) }, { requestId }),
-    batch: async (statements) => (await post<BatchResponse>('/v1/batch', { statements: refuseNul(statements) }, { requestId })).results,
+    batch: async (statements) => batchResultsOrThrow(await settled(statements, requestId)),
+    batchSettled: (statements) => settled(statements, requestId),
     transaction: async (statements, txOptions = {}) =>
       (await post<TransactionResponse>('/v1/transaction', { statements: refuseNul(statements), ...txOptions }, { requestId })).results,
   });

@@ -12,7 +12,6 @@ export { defineSubgraphService, isSubgraphService } from './subgraphService.js';
 export type { SubgraphEnv, SubgraphService } from './subgraphService.js';
 export type { SubgraphBaseConfig } from './config.js';
 export { createDbClient } from './dbClient.js';
-export { batchResultsOrThrow } from './dbErrors.js';
 export type { Db, DbClient, QueryResult, SqlParam, Statement } from './dbClient.js';
 export { migrate } from './migrate.js';
 export type { Migration } from './migrate.js';

@@ -1,6 +1,6 @@
 /** The products table: every SQL statement the catalog side of the service runs. */
 import { AppError } from '../../lib/errors.js';
-import { batchResultsOrThrow, type Db, type SqlParam, type Statement } from '../kit/index.js';
+import { type Db, type SqlParam, type Statement } from '../kit/index.js';
 import type { FeedProduct } from './internalApi.js';
 
 /**
@@ -96,7 +96,7 @@ export async function listProducts(
     params,
   };
 
-  const [page, count] = batchResultsOrThrow(await db.batch([pageStatement, countStatement]));
+  const [page, count] = await db.batch([pageStatement, countStatement]);
   const rows = page.rows as unknown as ProductRow[];
   return {
     products: rows.slice(0, options.first).map(productFromRow),

@@ -5,7 +5,7 @@
  * never take more than there is.
  */
 import { AppError } from '../../lib/errors.js';
-import { batchResultsOrThrow, type Db, type Statement } from '../kit/index.js';
+import { type Db, type Statement } from '../kit/index.js';
 import type { ReleaseResult, Reservation, ReservationItemRequest, ReservedItem } from './internalApi.js';
 
 /** Deadlocks and serialization failures: the transaction rolled back as a whole, so running it again is safe. */
@@ -101,16 +101,14 @@ export async function releaseStock(db: Db, reservationId: string): Promise<Relea
 }
 
 export async function findReservation(db: Db, reservationId: string): Promise<Reservation | null> {
-  const [header, items] = batchResultsOrThrow(
-    await db.batch([
-      { sql: 'SELECT status FROM stock_reservations WHERE id = $1', params: [reservationId] },
-      {
-        sql: `SELECT product_id, quantity, unit_price_cents, currency FROM stock_reservation_items
-              WHERE reservation_id = $1 ORDER BY product_id`,
-        params: [reservationId],
-      },
-    ]),
-  );
+  const [header, items] = await db.batch([
+    { sql: 'SELECT status FROM stock_reservations WHERE id = $1', params: [reservationId] },
+    {
+      sql: `SELECT product_id, quantity, unit_price_cents, currency FROM stock_reservation_items
+            WHERE reservation_id = $1 ORDER BY product_id`,
+      params: [reservationId],
+    },
+  ]);
   const status = (header.rows[0] as { status?: Reservation['status'] } | undefined)?.status;
   if (!status) return null;
   return {
