@@ -38,6 +38,11 @@ export interface DbProxyConfig {
    * time it comes); 0 prepares none. PGlite ignores it. @default 100
    */
   preparedStatements: number;
+  /**
+   * Independent statements of an unordered batch sent together on one PostgreSQL connection, each
+   * answered in turn (pipelined); 1 gives every statement a connection of its own. @default 8
+   */
+  pipelineDepth: number;
   /** Rows one response may carry. @default 10000 */
   maxRows: number;
   /** Bytes of row data one response may carry. @default 5242880 */
@@ -134,6 +139,7 @@ const schema = z
     DB_POOL_WAIT_MS: z.coerce.number().int().min(0).default(2000),
     DB_STATEMENT_TIMEOUT_MS: env.positiveInt(5000),
     DB_PREPARED_STATEMENTS: z.coerce.number().int().min(0).max(10_000).default(100),
+    DB_PIPELINE_DEPTH: z.coerce.number().int().min(1).max(1_000).default(8),
     DB_MAX_ROWS: env.positiveInt(10_000),
     DB_MAX_RESULT_BYTES: env.positiveInt(5_242_880),
     DB_MAX_STATEMENTS: env.positiveInt(200),
@@ -172,6 +178,7 @@ export function loadDbProxyConfig(source: Record<string, string | undefined> = p
     poolWaitMs: values.DB_POOL_WAIT_MS,
     statementTimeoutMs: values.DB_STATEMENT_TIMEOUT_MS,
     preparedStatements: values.DB_PREPARED_STATEMENTS,
+    pipelineDepth: values.DB_PIPELINE_DEPTH,
     maxRows: values.DB_MAX_ROWS,
     maxResultBytes: values.DB_MAX_RESULT_BYTES,
     maxStatements: values.DB_MAX_STATEMENTS,

@@ -183,6 +183,11 @@ export class StatementExecutor {
     private readonly limits: ExecutionLimits,
     /** When set, every statement is a span (its SQL text, never its parameters) under the active one. */
     private readonly tracing?: Tracing,
+    /**
+     * How many independent statements of an unordered batch may share one connection, sent one
+     * after another without waiting for the answers (DB_PIPELINE_DEPTH; 1: each on its own).
+     */
+    private readonly pipelineDepth = 1,
   ) {}
 
   private errorContext(statementIndex?: number) {
@@ -204,17 +209,7 @@ export class StatementExecutor {
   }
 
   async batch(statements: PreparedStatement[], options: { ordered?: boolean } = {}): Promise<BatchItemResult[]> {
-    if (options.ordered === false) {
-      // Independent statements: each on a connection of its own, at once, as if each came alone.
-      return Promise.all(
-        statements.map((statement) =>
-          this.query(statement).then(
-            (result): BatchItemResult => ({ ok: true, ...result }),
-            (err: unknown): BatchItemResult => ({ ok: false, error: toAppError(err, this.errorContext(statement.index)).toBody().error }),
-          ),
-        ),
-      );
-    }
+    if (options.ordered === false) return this.independent(statements);
     const budget = new ResponseBudget(this.limits);
     return this.withConnection(async (connection) => {
       const results: BatchItemResult[] = [];
@@ -227,6 +222,51 @@ export class StatementExecutor {
       }
       return results;
     });
+  }
+
+  /**
+   * Independent statements (an unordered batch), each as if it came alone: its own autocommit, its
+   * own row and byte limits, its own outcome. They go out at once over several connections; up to
+   * `pipelineDepth` of them share a connection, written together and answered in turn (each with
+   * its own Sync, so one failing does not touch the others), which spares the proxy and the server
+   * a round trip, a wake-up and a connection check-out per statement. A statement that must be
+   * undoable (guard: BEGIN ... COMMIT around it) keeps a connection to itself.
+   */
+  private async independent(statements: PreparedStatement[]): Promise<BatchItemResult[]> {
+    const failed = (statement: PreparedStatement, err: unknown): BatchItemResult => ({
+      ok: false,
+      error: toAppError(err, this.errorContext(statement.index)).toBody().error,
+    });
+    const groups: PreparedStatement[][] = [];
+    const shared: PreparedStatement[] = [];
+    for (const statement of statements) {
+      if (statement.guard || this.pipelineDepth === 1) groups.push([statement]);
+      else shared.push(statement);
+    }
+    // As few connections as the depth allows, the statements spread evenly over them.
+    const connections = Math.ceil(shared.length / this.pipelineDepth);
+    for (let i = 0; i < connections; i++) groups.push(shared.filter((_, index) => index % connections === i));
+    const outcomes = new Map<PreparedStatement, BatchItemResult>();
+    await Promise.all(
+      groups.map(async (group) => {
+        try {
+          await this.database.withConnection((connection) =>
+            Promise.all(
+              group.map((statement) =>
+                this.runAutocommit(connection, statement, new ResponseBudget(this.limits)).then(
+                  (result) => outcomes.set(statement, { ok: true, ...result }),
+                  (err: unknown) => outcomes.set(statement, failed(statement, err)),
+                ),
+              ),
+            ),
+          );
+        } catch (err) {
+          // No connection (pool full, database down): every statement of the group fails alike.
+          for (const statement of group) outcomes.set(statement, failed(statement, err));
+        }
+      }),
+    );
+    return statements.map((statement) => outcomes.get(statement)!);
   }
 
   async transaction(

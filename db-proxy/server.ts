@@ -83,7 +83,7 @@ export async function startDbProxy(config: DbProxyConfig, options: StartDbProxyO
   };
   const register = (db: ServiceDatabase) => {
     opened.push(db);
-    executors.set(db.service, new StatementExecutor(db, limits, tracing));
+    executors.set(db.service, new StatementExecutor(db, limits, tracing, config.pipelineDepth));
     metrics.watchPool(db.service, db.pool);
     readiness[db.service] = () => db.ping();
     databaseNames[db.service] = db.databaseName;

@@ -119,7 +119,10 @@ export function createPgDriver(options: PgDriverOptions): DatabaseDriver {
         application_name: `db-proxy/${service}`,
         options: SESSION_OPTIONS,
         types: RAW_TEXT_TYPES,
-      });
+        // Statements given to a connection together go out together (the executor's unordered
+        // batches); one at a time, nothing changes.
+        pipeline: true,
+      } as pg.PoolConfig);
       // An idle connection the server closed (restart, pg_terminate_backend) is dropped by the pool;
       // without a listener that 'error' event would end the process.
       pool.on('error', (err) => logger.warn({ err, database: databaseName }, 'idle database connection lost'));

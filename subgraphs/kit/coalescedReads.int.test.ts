@@ -93,10 +93,10 @@ describe('reads started together', () => {
 });
 
 describe('an unordered batch at the proxy', () => {
-  const post = async (body: unknown, headers: Record<string, string> = {}) => {
-    const response = await fetch(`${proxy.url}/v1/batch`, {
+  const post = async (body: unknown, headers: Record<string, string> = {}, target: TestDbProxy = proxy) => {
+    const response = await fetch(`${target.url}/v1/batch`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${proxy.credentials.kit}`, ...headers },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${target.credentials.kit}`, ...headers },
       body: JSON.stringify(body),
     });
     return { status: response.status, body: (await response.json()) as { results: { ok: boolean; rows?: unknown[]; error?: { code: string } }[] } };
@@ -130,16 +130,24 @@ describe('an unordered batch at the proxy', () => {
   });
 
   // PGlite is one session, so there the statements take turns on it.
-  (usingRealPostgres() ? it : it.skip)('runs its statements at once on several connections, an ordered one on one (PostgreSQL)', async () => {
-    const statements = Array.from({ length: 4 }, () => ({ sql: 'SELECT pg_backend_pid() AS pid, pg_sleep(0.1)' }));
-    const sessions = async (ordered: boolean) => {
-      const answer = await post({ statements, ordered });
-      expect(answer.status).toBe(200);
-      return new Set(answer.body.results.map((r) => (r.rows as { pid: number }[])[0].pid)).size;
-    };
-    expect(await sessions(true)).toBe(1);
-    expect(await sessions(false)).toBe(4);
-  });
+  (usingRealPostgres() ? it : it.skip)(
+    'runs its statements at once on several connections, DB_PIPELINE_DEPTH to each, an ordered one on one (PostgreSQL)',
+    async () => {
+      const shallow = await startTestDbProxy(['kit'], { DB_PIPELINE_DEPTH: '2' });
+      try {
+        const statements = Array.from({ length: 4 }, () => ({ sql: 'SELECT pg_backend_pid() AS pid, pg_sleep(0.1)' }));
+        const sessions = async (ordered: boolean) => {
+          const answer = await post({ statements, ordered }, {}, shallow);
+          expect(answer.status).toBe(200);
+          return new Set(answer.body.results.map((r) => (r.rows as { pid: number }[])[0].pid)).size;
+        };
+        expect(await sessions(true)).toBe(1);
+        expect(await sessions(false)).toBe(2);
+      } finally {
+        await shallow.close();
+      }
+    },
+  );
 
   it('refuses an ordered flag that is not a boolean', async () => {
     const answer = await post({ statements: [{ sql: 'SELECT 1' }], ordered: 'no' });
