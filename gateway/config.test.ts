@@ -30,7 +30,7 @@ describe('loadGatewayConfig', () => {
       port: 4000,
       host: '0.0.0.0',
       workers: 1,
-      heapGrowthPercent: 50,
+      heapGrowthPercent: 40,
       shutdownDelayMs: 0,
       supergraphPath: undefined,
       supergraphConfig: 'supergraph.yaml',

@@ -215,7 +215,7 @@ const gatewayEnvSchema = z.object({
       message: 'must be a whole number from 1 to 256, or auto (one per core)',
     })
     .transform((v) => (v === 'auto' ? os.availableParallelism() : Number(v))),
-  GATEWAY_HEAP_GROWTH_PERCENT: z.coerce.number().int().min(0).max(1000).default(50),
+  GATEWAY_HEAP_GROWTH_PERCENT: z.coerce.number().int().min(0).max(1000).default(40),
   // No default here: it follows NODE_ENV.
   GATEWAY_SHUTDOWN_DELAY_MS: z.coerce.number().int().min(0).max(600_000).optional(),
   SUPERGRAPH_PATH: z.string().min(1).optional(),
