@@ -237,15 +237,12 @@ export class StatementExecutor {
       ok: false,
       error: toAppError(err, this.errorContext(statement.index)).toBody().error,
     });
-    const groups: PreparedStatement[][] = [];
-    const shared: PreparedStatement[] = [];
-    for (const statement of statements) {
-      if (statement.guard || this.pipelineDepth === 1) groups.push([statement]);
-      else shared.push(statement);
-    }
-    // As few connections as the depth allows, the statements spread evenly over them.
-    const connections = Math.ceil(shared.length / this.pipelineDepth);
-    for (let i = 0; i < connections; i++) groups.push(shared.filter((_, index) => index % connections === i));
+    const groups: PreparedStatement[][] = statements.filter((statement) => statement.guard).map((statement) => [statement]);
+    const shared = statements.filter((statement) => !statement.guard);
+    // As few connections as the depth allows (depth 1: one each), the statements dealt out evenly.
+    const pipelines = Array.from({ length: Math.ceil(shared.length / this.pipelineDepth) }, (): PreparedStatement[] => []);
+    shared.forEach((statement, index) => pipelines[index % pipelines.length].push(statement));
+    groups.push(...pipelines);
     const outcomes = new Map<PreparedStatement, BatchItemResult>();
     await Promise.all(
       groups.map(async (group) => {
