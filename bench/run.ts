@@ -198,13 +198,7 @@ async function measure(
   return gateways.map((g) => figures.find((f) => f.gateway === g)!).filter(Boolean);
 }
 
-/**
- * The small query on one connection: the subgraph called directly, a bare forwarder, and each gateway.
- * Everything is started once and measured in turn, `runs` rounds of `latencySeconds` each, so drift
- * on a shared machine hits them alike; every answer must be the expected one. A row's p50 and p99
- * are the medians of its rounds; "added" is the median over rounds of its p50 minus the direct
- * call's p50 in the same round.
- */
+/** One row of the one-connection table: a target and its rounds. */
 interface LatencyRow {
   label: string;
   gateway?: GatewaySpec;
@@ -213,6 +207,13 @@ interface LatencyRow {
   problem?: string;
 }
 
+/**
+ * The small query on one connection: the subgraph called directly, a bare forwarder, and each gateway.
+ * Everything is started once and measured in turn, `runs` rounds of `latencySeconds` each, so drift
+ * on a shared machine hits them alike; every answer must be the expected one. A row's p50 and p99
+ * are the medians of its rounds; "added" is the median over rounds of its p50 minus the direct
+ * call's p50 in the same round.
+ */
 async function oneConnectionLatency(
   gateways: readonly GatewaySpec[],
   subgraphs: RunningBenchSubgraphs,
@@ -221,8 +222,8 @@ async function oneConnectionLatency(
   expected: string,
 ): Promise<LatencyRow[]> {
   const direct = JSON.stringify({ query: SMALL_QUERY_SUBGRAPH_OPERATION });
-  const directAnswer = await fetch(subgraphs.urls.products, { method: 'POST', headers: { 'content-type': 'application/json' }, body: direct });
-  const directBody = await directAnswer.text();
+  const directAnswer = await post(subgraphs.urls.products, SMALL_QUERY_SUBGRAPH_OPERATION);
+  const directBody = directAnswer.text;
   if (directAnswer.status !== 200 || !directBody.startsWith('{"data"')) throw new Error(`the products subgraph answered HTTP ${directAnswer.status}: ${directBody.slice(0, 200)}`);
   const body = JSON.stringify({ query: SMALL_QUERY });
   const targets: { row: LatencyRow; url: string; body: string; expectBody: string; warmupSeconds: number }[] = [];
