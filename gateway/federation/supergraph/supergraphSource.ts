@@ -16,6 +16,7 @@ import type { SupergraphSdlHook } from '@apollo/gateway';
 import { QueryPlanner } from '@apollo/query-planner';
 import { parse as parseYaml } from 'yaml';
 import type { Logger } from '../../../lib/logger.js';
+import { keepNamesOneByte } from './oneByteNames.js';
 import { withEnforcedSecurityFeatures } from '../../features/authorization/authorization.js';
 import { CompositionError, SupergraphConfigError, composeSupergraphConfig, formatProblem } from './compose.js';
 import type { GatewayConfig } from '../../config.js';
@@ -140,6 +141,8 @@ export async function loadSupergraphSource(
   // and a candidate being swapped in.
   const built = new Map<string, PlanningContext>();
   try {
+    // Before anything builds a schema from it (oneByteNames.ts says why).
+    keepNamesOneByte(initialSdl);
     initialSdl = withEnforcedSecurityFeatures(initialSdl);
     const inspected = inspectSupergraph(initialSdl, routingUrlOf);
     built.set(initialSdl, inspected.planning);
@@ -198,7 +201,9 @@ export async function loadSupergraphSource(
     let sdl: string;
     let subgraphs: SubgraphRoute[];
     try {
-      sdl = withEnforcedSecurityFeatures(await origin.build());
+      sdl = await origin.build();
+      keepNamesOneByte(sdl);
+      sdl = withEnforcedSecurityFeatures(sdl);
       if (hashOf(sdl) === served.hash) {
         logger.debug({ source: origin.label, hash: served.hash }, 'supergraph inputs changed, supergraph did not');
         return { status: 'unchanged', hash: served.hash };
