@@ -201,7 +201,7 @@ async function runNode(node: CompiledNode, cursor: Cursor, run: PlanRun): Promis
       await Promise.all(node.nodes.map((child) => runNode(child, cursor, run)));
       return;
     case 'Flatten': {
-      const data = flatten(cursor.data, node.path, 0);
+      const data = flatten(cursor.data, node.path);
       if (data) await runNode(node.node, { path: cursor.path.concat(node.path), data: data as Entity | unknown[] }, run);
       return;
     }
@@ -222,22 +222,42 @@ async function runNode(node: CompiledNode, cursor: Cursor, run: PlanRun): Promis
   }
 }
 
-/** The values at a plan path ('@' steps into every item of a list), flattened into one list. */
-function flatten(value: unknown, path: ResponsePath, from: number): unknown {
-  if (from === path.length || value === undefined || value === null) return value;
-  const step = path[from];
-  if (step === '@') {
-    const items: unknown[] = [];
-    for (const item of value as unknown[]) {
-      const inner = flatten(item, path, from + 1);
-      if (Array.isArray(inner)) for (const x of inner) items.push(x);
-      else items.push(inner);
-    }
-    return items;
+/**
+ * The values at a plan path ('@' steps into every item of a list): the value itself when the path has
+ * no '@', else one new list of the non-null values in document order, built without a list per level
+ * (the order hydratedPaths lists their paths in).
+ */
+function flatten(value: unknown, path: ResponsePath): unknown {
+  let from = 0;
+  for (; from < path.length && path[from] !== '@'; from++) {
+    if (value === undefined || value === null) return value;
+    value = stepInto(value, path[from]);
   }
+  if (from === path.length || value === undefined || value === null) return value;
+  const items: unknown[] = [];
+  for (const item of value as unknown[]) collectAt(item, path, from + 1, items);
+  return items;
+}
+
+/** Pushes the non-null values at `path[from..]` under `value` onto `items`; a list at the end is spread. */
+function collectAt(value: unknown, path: ResponsePath, from: number, items: unknown[]): void {
+  for (; from < path.length; from++) {
+    if (value === undefined || value === null) return;
+    if (path[from] === '@') {
+      for (const item of value as unknown[]) collectAt(item, path, from + 1, items);
+      return;
+    }
+    value = stepInto(value, path[from]);
+  }
+  if (value === undefined || value === null) return;
+  if (!Array.isArray(value)) items.push(value);
+  else for (const item of value) if (item !== undefined && item !== null) items.push(item);
+}
+
+function stepInto(value: unknown, step: string | number): unknown {
   if (Array.isArray(value)) throw new Error(`Unexpected array in result for path element ${String(step)}`);
   const next = (value as Entity)[step as string];
-  return flatten(typeof next === 'function' ? undefined : next, path, from + 1);
+  return typeof next === 'function' ? undefined : next;
 }
 
 function variablesJson(fetch: CompiledFetch, provided: Record<string, unknown> | undefined): string {
@@ -251,15 +271,17 @@ function variablesJson(fetch: CompiledFetch, provided: Record<string, unknown> |
   return json;
 }
 
+/** A fetch's entities: flatten's list as it is (it holds no nulls unless the path had no '@'), or the one object. */
+function entitiesOf(data: Entity | readonly unknown[]): readonly Entity[] {
+  if (!Array.isArray(data)) return [data as Entity];
+  for (const item of data) if (item === null || item === undefined) return data.filter((x) => x !== null && x !== undefined) as Entity[];
+  return data as readonly Entity[];
+}
+
 async function runFetch(fetch: CompiledFetch, cursor: Cursor, run: PlanRun): Promise<void> {
   const service = run.subgraph(fetch.serviceName);
   if (!service) throw new Error(`Couldn't find service with name "${fetch.serviceName}"`);
-  const entities: Entity[] = [];
-  if (Array.isArray(cursor.data)) {
-    for (const item of cursor.data) if (item !== null && item !== undefined) entities.push(item as Entity);
-  } else {
-    entities.push(cursor.data as Entity);
-  }
+  const entities = entitiesOf(cursor.data);
   if (!entities.length) return;
   const variables = variablesJson(fetch, run.variables);
   const call = { isRead: fetch.isRead, incoming: run.requestContext };
