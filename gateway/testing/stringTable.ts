@@ -1,12 +1,7 @@
-/** Helpers for tests of how V8 holds the gateway's strings (federation/supergraph/oneByteNames.ts). */
-import { randomBytes } from 'node:crypto';
+/** Helpers for tests of how V8 holds the gateway's strings (lib/oneByteNames.ts). */
 import { composeSubgraphs } from '../federation/supergraph/compose.js';
 
-/** A GraphQL name no code has used yet, so V8's string table has no copy of it. */
-export const freshName = (prefix: string) => `${prefix}${randomBytes(8).toString('hex')}`;
-
-/** The string table's copy of a name: what JSON.parse makes of a subgraph answer's key. */
-export const tableCopy = (name: string) => Object.keys(JSON.parse(`{"${name}":0}`) as object)[0];
+export { freshName, tableCopy } from '../../lib/testing/stringTable.js';
 
 /**
  * Makes supergraph SDLs with fresh names without meeting them first: composition, which would enter

@@ -11,6 +11,7 @@ import { composeServices } from '@apollo/composition';
 import { GraphQLError, Kind, Source, getLocation, parse, type ASTNode, type DocumentNode } from 'graphql';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
+import { keepNamesOneByte } from '../../../lib/oneByteNames.js';
 import { SubgraphIntrospectionError, introspectSubgraphSdl } from './subgraphIntrospection.js';
 import { isHttpUrl } from './urls.js';
 
@@ -269,6 +270,8 @@ export function composeSubgraphs(
   const services: { name: string; url: string; typeDefs: DocumentNode }[] = [];
 
   for (const subgraph of subgraphs) {
+    // Before composition meets the names (lib/oneByteNames.ts says why).
+    keepNamesOneByte(subgraph.sdl);
     let typeDefs: DocumentNode;
     try {
       typeDefs = parse(new Source(subgraph.sdl, subgraph.sourceName));

@@ -1,5 +1,5 @@
 /**
- * The gateway keeps the supergraph's names one-byte (oneByteNames.ts): started on a supergraph file
+ * The gateway keeps the supergraph's names one-byte (lib/oneByteNames.ts): started on a supergraph file
  * whose names no code has used yet, and after a reload to a file with new ones, the keys of the
  * answers it reads and writes are one-byte strings. A small real HTTP subgraph answers the fetches.
  */
@@ -8,7 +8,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { stringRepresentation } from './oneByteNames.js';
+import { stringRepresentation } from '../../../lib/oneByteNames.js';
 import { createLogger } from '../../../lib/logger.js';
 import { loadGatewayConfig } from '../../config.js';
 import { startGateway, type RunningGateway } from '../../server.js';

@@ -16,7 +16,7 @@ import type { SupergraphSdlHook } from '@apollo/gateway';
 import { QueryPlanner } from '@apollo/query-planner';
 import { parse as parseYaml } from 'yaml';
 import type { Logger } from '../../../lib/logger.js';
-import { keepNamesOneByte } from './oneByteNames.js';
+import { keepNamesOneByte } from '../../../lib/oneByteNames.js';
 import { withEnforcedSecurityFeatures } from '../../features/authorization/authorization.js';
 import { CompositionError, SupergraphConfigError, composeSupergraphConfig, formatProblem } from './compose.js';
 import type { GatewayConfig } from '../../config.js';
@@ -141,7 +141,7 @@ export async function loadSupergraphSource(
   // and a candidate being swapped in.
   const built = new Map<string, PlanningContext>();
   try {
-    // Before anything builds a schema from it (oneByteNames.ts says why).
+    // Before anything builds a schema from it (lib/oneByteNames.ts says why).
     keepNamesOneByte(initialSdl);
     initialSdl = withEnforcedSecurityFeatures(initialSdl);
     const inspected = inspectSupergraph(initialSdl, routingUrlOf);

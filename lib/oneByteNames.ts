@@ -1,17 +1,19 @@
 /**
- * Keeps the names of the supergraph one-byte in V8's string table, so that the answers the gateway
- * writes stay one-byte too.
+ * Keeps the names of a GraphQL schema one-byte in V8's string table, so that the JSON a service writes
+ * with them stays one-byte too. Called on every SDL text before a schema is built from it: the
+ * gateway's supergraph and the subgraph SDLs it composes, and each subgraph service's schema file.
  *
- * Why: on Node 20, `Array.prototype.join` writes a two-byte result when one of its parts is a
- * ThinString, which is what a string becomes once it has been used as a property key. Building a
- * supergraph from its SDL (@apollo/federation-internals' Supergraph.build) validates it by printing
- * the schema with `join` and parsing the print again, and that parse is where most names are first
- * used as keys: they enter the string table as two-byte strings, and the table keeps those copies
- * while the schema lives. Every later use of a name resolves to them: the keys `JSON.parse` makes of
- * a subgraph's answer, the response keys of a client's query. One two-byte key turns all of
- * `JSON.stringify`'s output after it two-byte, so the benchmark's answer of 86 KB of ASCII was built
- * as 172 KB, and writing it meant transcoding to UTF-8 instead of copying. Entering every name of the
- * SDL text first, as one-byte strings, makes those the table's copies.
+ * Why: on Node 20, `Array.prototype.join` returns a two-byte string when one of its parts is a
+ * ThinString, which is what a string becomes once it has been used as a property key. Apollo's
+ * federation libraries validate a schema they build (composition, a supergraph, a Federation 2
+ * subgraph schema) by printing it with `join` and parsing the print again, and that parse is where
+ * many names are first used as keys: they enter the string table as two-byte strings, and the table
+ * keeps those copies while the schema lives. Every later use of a name resolves to them: the keys
+ * `JSON.parse` makes of a subgraph's answer, the response keys of a client's query, a resolver's
+ * result. One two-byte key turns all of `JSON.stringify`'s output after it two-byte, so the gateway
+ * benchmark's answer of 86 KB of ASCII was built as 172 KB, and writing it meant transcoding to UTF-8
+ * instead of copying. Entering every name of the SDL text first, as one-byte strings, makes those the
+ * table's copies.
  */
 import { serialize } from 'node:v8';
 
