@@ -234,6 +234,7 @@ async function oneConnectionLatency(
     rows.push(row);
     targets.push({ row, url, body: targetBody, expectBody, warmupSeconds: warmup });
   };
+  const fail = (gateway: GatewaySpec, problem: string) => rows.push({ label: gateway.label, gateway, results: [], added: [], problem });
   try {
     add('products subgraph, called directly', subgraphs.urls.products, direct, directBody, 1);
     // What any gateway process on the gateway core adds before doing anything: the floor under the target.
@@ -248,12 +249,12 @@ async function oneConnectionLatency(
         // Checked as the throughput runs check: the same data as the reference, then these bytes every time.
         const answer = await post(instance.url, SMALL_QUERY);
         if (answer.status !== 200 || canonical(answer.text) !== expected) {
-          rows.push({ label: gateway.label, gateway, results: [], added: [], problem: `wrong answer (HTTP ${answer.status}): ${answer.text.slice(0, 200)}` });
+          fail(gateway, `wrong answer (HTTP ${answer.status}): ${answer.text.slice(0, 200)}`);
           continue;
         }
         add(gateway.label, instance.url, body, answer.text, 2, gateway);
       } catch (err) {
-        rows.push({ label: gateway.label, gateway, results: [], added: [], problem: (err as Error).message.split('\n')[0] });
+        fail(gateway, (err as Error).message.split('\n')[0]);
       }
     }
     for (const target of targets) {

@@ -82,10 +82,11 @@ async function main(scenario: Scenario, kept: boolean): Promise<ScenarioResult> 
       else composeServices([{ name: 'things', url: 'http://things.invalid/graphql', typeDefs: parse(sdl) }]);
     } else {
       // A supergraph with fresh names, composed from placeholders (composing would enter the names itself).
-      const template = composeServices([
-        { name: 'things', url: 'http://things.invalid/graphql', typeDefs: parse(subgraphSdl('PlaceholderType', 'placeholderField')) },
-      ]).supergraphSdl as string;
-      const supergraph = template.replaceAll('PlaceholderType', type).replaceAll('placeholderField', field);
+      const { freshSupergraphs } = await import('../../gateway/testing/stringTable.js');
+      const supergraph = freshSupergraphs(subgraphSdl('PlaceholderType', 'placeholderField'), 'http://things.invalid/graphql')({
+        PlaceholderType: type,
+        placeholderField: field,
+      });
       const { Supergraph } = await import('@apollo/federation-internals');
       if (kept) keepNamesOneByte(supergraph);
       Supergraph.build(supergraph);
