@@ -5,7 +5,6 @@
  */
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { ApolloGateway } from '@apollo/gateway';
 import express from 'express';
 import { Draining, errorHandler, healthRoutes, listen, notFoundHandler } from '../lib/httpServer.js';
 import { Lifecycle } from '../lib/lifecycle.js';
@@ -24,6 +23,7 @@ import { useGraphiQL } from './features/graphiql/useGraphiQL.js';
 import { useCors } from './features/cors/useCors.js';
 import { useAuthentication } from './features/authentication/useAuthentication.js';
 import { maskErrorForProduction } from './features/errorMasking/errorMasking.js';
+import { ApolloGateway } from './federation/apolloGateway.js';
 import { withPlanExecutor } from './federation/execution/planExecutor.js';
 import { withResponseKeyGuard } from './federation/planning/responseKeyGuard.js';
 import { documentCache } from '../lib/documentCache.js';
