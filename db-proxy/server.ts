@@ -9,10 +9,10 @@ import { Draining, errorHandler, healthRoutes, listen, notFoundHandler } from '.
 import { Lifecycle } from '../lib/lifecycle.js';
 import { createLogger, requestLogging, type Logger } from '../lib/logger.js';
 import { createCredentialCheck, type CredentialCheck } from './auth.js';
-import { credentialProblem, databaseNameProblem, type DbProxyConfig } from './config.js';
+import { credentialProblem, databaseNameProblem, loadDbProxyConfig, type DbProxyConfig } from './config.js';
 import type { DatabaseDriver, ServiceDatabase } from './drivers/driver.js';
 import { createPgDriver } from './drivers/pgDriver.js';
-import { createPgliteDriver } from './drivers/pgliteDriver.js';
+import { createPgliteDriver, openPgliteEarly } from './drivers/pgliteDriver.js';
 import { StatementExecutor, type ExecutionLimits } from './executor.js';
 import { RequestStats, type DbProxyStats } from './stats.js';
 import { createV1Handler } from './v1Handler.js';
@@ -48,6 +48,32 @@ export interface RunningDbProxy {
   /** Requests per service and endpoint since start (or the last resetStats()). */
   stats(): DbProxyStats;
   resetStats(): void;
+}
+
+/** Databases a launcher began opening before its proxy starts (openDatabasesEarly). */
+export interface EarlyDatabases {
+  /** Where they are opening (PGLITE_DATA_DIR); undefined when none are. */
+  dataDir?: string;
+  /** Closes those no proxy took. */
+  close(): Promise<void>;
+}
+
+/**
+ * For a launcher that starts the proxy later in this process (platform/startPlatform.ts): starts
+ * opening the embedded databases of `services` now, as the proxy `env` configures would, for
+ * startDbProxy() to take. Opens none on PostgreSQL, or when `env` does not configure a proxy yet
+ * (startDbProxy's own configuration then reports why).
+ */
+export function openDatabasesEarly(env: Record<string, string | undefined>, services: readonly string[]): EarlyDatabases {
+  const none: EarlyDatabases = { close: async () => {} };
+  let config: DbProxyConfig;
+  try {
+    config = loadDbProxyConfig(env);
+  } catch {
+    return none;
+  }
+  if (config.databaseUrl || config.pgliteDataDir.startsWith('memory://') || !services.length) return none;
+  return { dataDir: config.pgliteDataDir, close: openPgliteEarly(config.pgliteDataDir, services) };
 }
 
 export async function startDbProxy(config: DbProxyConfig, options: StartDbProxyOptions = {}): Promise<RunningDbProxy> {

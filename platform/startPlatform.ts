@@ -14,7 +14,7 @@ import type { Tracing } from '../lib/tracing.js';
 import path from 'node:path';
 import { ConfigError } from '../lib/config.js';
 import { loadDbProxyConfig, type DbProxyConfig } from '../db-proxy/config.js';
-import { startDbProxy, type RunningDbProxy } from '../db-proxy/server.js';
+import { openDatabasesEarly, startDbProxy, type RunningDbProxy } from '../db-proxy/server.js';
 import { loadGatewayConfig, type GatewayConfig } from '../gateway/config.js';
 import type { RunningGateway } from '../gateway/server.js';
 import { envPrefix, type RunningSubgraph, type SubgraphBaseConfig, type SubgraphService } from '../subgraphs/kit/index.js';
@@ -120,8 +120,20 @@ export async function startPlatform(options: StartPlatformOptions = {}): Promise
   for (const { name, routingUrl } of listed.filter((s) => !hasLocalSubgraph(s.name))) {
     step(`${name}: no subgraphs/${name}/ here, the gateway calls it at ${routingUrl ?? 'its SUBGRAPH_URLS entry'}`);
   }
-  const services = await Promise.all(listed.filter((s) => hasLocalSubgraph(s.name)).map((s) => loadSubgraphService(s.name)));
-  const configs = loadPlatformConfigs(env, services);
+  const local = listed.filter((s) => hasLocalSubgraph(s.name));
+  // Opening the embedded databases is the slowest step (PGlite, in threads of its own): it starts
+  // before this thread loads the subgraphs' and the gateway's modules, and the proxy takes them.
+  const early = openDatabasesEarly(env, local.map((s) => s.name));
+  if (early.dataDir) step(`opening the embedded databases (PGlite, data in ${early.dataDir})`);
+  let services: SubgraphService[];
+  let configs: PlatformConfigs;
+  try {
+    services = await Promise.all(local.map((s) => loadSubgraphService(s.name)));
+    configs = loadPlatformConfigs(env, services);
+  } catch (err) {
+    await early.close();
+    throw err;
+  }
 
   const running = new Map<string, RunningSubgraph>();
   const credentials: Record<string, string> = { ...configs.dbProxy.credentials };
@@ -148,14 +160,16 @@ export async function startPlatform(options: StartPlatformOptions = {}): Promise
     step(
       configs.dbProxy.databaseUrl
         ? 'starting the connection proxy on PostgreSQL'
-        : `starting the connection proxy on embedded PGlite (data in ${configs.dbProxy.pgliteDataDir})`,
+        : early.dataDir
+          ? 'starting the connection proxy on embedded PGlite'
+          : `starting the connection proxy on embedded PGlite (data in ${configs.dbProxy.pgliteDataDir})`,
     );
     const proxyStarting = startDbProxy(configs.dbProxy, proxyOptions);
     // The gateway's modules (@apollo/gateway, composition, the query planner) are the largest part of
     // start-up's module loading: load them while the databases open in their own threads.
     const gatewayModule = import('../gateway/server.js');
     gatewayModule.catch(() => {}); // a failed import is reported where it is awaited
-    dbProxy = await proxyStarting;
+    dbProxy = await proxyStarting.finally(() => early.close());
     started.push({ close: () => dbProxy.close() });
     env.DB_PROXY_URL = dbProxy.url;
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { createLogger } from '../../lib/logger.js';
 import { seedDataDir } from '../../tests/support/pgliteTemplate.js';
 import type { ServiceDatabase } from './driver.js';
-import { createPgliteDriver } from './pgliteDriver.js';
+import { createPgliteDriver, earlyDatabases, openPgliteEarly } from './pgliteDriver.js';
 
 const LIMITS = { maxRows: 100, maxBytes: 1_000_000 };
 let dataDir: string;
@@ -87,4 +87,38 @@ it('refuses statements once a database is closed', async () => {
   const gamma = await driver.open('gamma');
   await gamma.close();
   await expect(query(gamma, 'SELECT 1')).rejects.toMatchObject({ code: 'DB_UNAVAILABLE' });
+});
+
+describe('databases opened early (openPgliteEarly, as the platform does before its proxy starts)', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'pglite-early-test-'));
+    seedDataDir(dir, ['gamma', 'delta']);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('are taken by the driver that opens them, and those left are closed cleanly by the function returned', async () => {
+    const closeLeft = openPgliteEarly(dir, ['gamma', 'delta']);
+    expect(earlyDatabases()).toEqual([join(dir, 'gamma'), join(dir, 'delta')]);
+    const driver = createPgliteDriver({ dataDir: dir, poolWaitMs: 5_000, logger: createLogger('test', 'silent') });
+    const gamma = await driver.open('gamma');
+    try {
+      expect(earlyDatabases()).toEqual([join(dir, 'delta')]);
+      expect((await query(gamma, "SELECT 'early' AS opened")).rows).toEqual([['early']]);
+      await closeLeft();
+      expect(earlyDatabases()).toEqual([]);
+      // Closed, not left open: the driver opens it again and it answers.
+      const delta = await driver.open('delta');
+      expect((await query(delta, 'SELECT 2')).rows).toEqual([['2']]);
+      await delta.close();
+    } finally {
+      await gamma.close();
+    }
+  }, 60_000);
+
+  it('does nothing for in-memory databases', async () => {
+    const closeLeft = openPgliteEarly('memory://', ['epsilon']);
+    expect(earlyDatabases()).toEqual([]);
+    await closeLeft();
+  });
 });

@@ -153,6 +153,50 @@ class PgliteThread {
   }
 }
 
+/** Threads started by openPgliteEarly(), by database directory, until a driver's open() takes them. */
+const earlyThreads = new Map<string, PgliteThread>();
+
+/**
+ * Starts opening the databases of `services` under `dataDir` now, for a driver created later in this
+ * process to take: opening PGlite databases is the slowest step of the platform's start, and it runs
+ * in threads of its own while the starting thread loads the services' modules. Returns a function
+ * that closes those no driver took by then. Directories only: an in-memory database is not shared.
+ */
+export function openPgliteEarly(dataDir: string, services: readonly string[]): () => Promise<void> {
+  if (dataDir.startsWith('memory://')) return async () => {};
+  const started: string[] = [];
+  for (const service of services) {
+    const location = resolve(dataDir, service);
+    if (earlyThreads.has(location)) continue;
+    mkdirSync(location, { recursive: true });
+    const thread = new PgliteThread(location, service);
+    // A failure is reported by the open() that takes the thread, or dropped with it.
+    thread.opened.catch(() => {});
+    earlyThreads.set(location, thread);
+    started.push(location);
+  }
+  return async () => {
+    const left = started.flatMap((location) => {
+      const thread = earlyThreads.get(location);
+      earlyThreads.delete(location);
+      return thread ? [thread] : [];
+    });
+    await Promise.all(left.map((thread) => thread.opened.then(() => thread.close(), () => thread.terminate())));
+  };
+}
+
+/** The databases (directories) openPgliteEarly() started that no driver has taken yet. */
+export function earlyDatabases(): string[] {
+  return [...earlyThreads.keys()];
+}
+
+/** The thread openPgliteEarly() started for `location`, if any, now the caller's. */
+function takeEarlyThread(location: string): PgliteThread | undefined {
+  const thread = earlyThreads.get(location);
+  earlyThreads.delete(location);
+  return thread;
+}
+
 export function createPgliteDriver(options: PgliteDriverOptions): DatabaseDriver {
   const inMemory = options.dataDir.startsWith('memory://');
 
@@ -161,7 +205,7 @@ export function createPgliteDriver(options: PgliteDriverOptions): DatabaseDriver
     async open(service: string): Promise<ServiceDatabase> {
       const location = inMemory ? 'memory://' : resolve(options.dataDir, service);
       if (!inMemory) mkdirSync(location, { recursive: true });
-      const thread = new PgliteThread(location, service);
+      const thread = (!inMemory && takeEarlyThread(location)) || new PgliteThread(location, service);
       try {
         await thread.opened;
       } catch (err) {
