@@ -3,7 +3,7 @@
  * replicas (rate limits, response cache). It never blocks start-up and never throws into a request:
  * commands fail fast while Redis is away, and each feature falls back to its local state.
  */
-import { Redis } from 'ioredis';
+import { redisClass, type Redis } from '../lib/redisClient.js';
 import type { Logger } from '../lib/logger.js';
 
 export interface SharedRedis {
@@ -15,7 +15,8 @@ export interface SharedRedis {
 
 export function createSharedRedis(url: string, logger: Logger): SharedRedis {
   let closing = false;
-  const client = new Redis(url, {
+  const RedisClient = redisClass();
+  const client = new RedisClient(url, {
     lazyConnect: false,
     // Fail commands at once while disconnected instead of queueing them behind a dead connection.
     enableOfflineQueue: false,

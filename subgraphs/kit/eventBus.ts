@@ -8,7 +8,7 @@
  * database stays the record (a client that missed events re-reads).
  */
 import { EventEmitter } from 'node:events';
-import { Redis } from 'ioredis';
+import { redisClass, type Redis } from '../../lib/redisClient.js';
 import type { Logger } from '../../lib/logger.js';
 
 export interface EventBus<Event> {
@@ -66,9 +66,10 @@ export function createEventBus<Event>(options: EventBusOptions): EventBus<Event>
     connectTimeout: 2_000,
     retryStrategy: (attempt: number) => (closing ? null : Math.min(attempt * 200, 2_000)),
   };
-  const publisher = new Redis(options.redisUrl, redisOptions);
+  const RedisClient = redisClass();
+  const publisher = new RedisClient(options.redisUrl, redisOptions);
   // A connection in subscriber mode can run nothing else, hence the second one.
-  const subscriber = new Redis(options.redisUrl, { ...redisOptions, enableOfflineQueue: true });
+  const subscriber = new RedisClient(options.redisUrl, { ...redisOptions, enableOfflineQueue: true });
   let warned = false;
   const onError = (err: Error) => {
     if (!warned) options.logger.warn({ err: err.message, channel: options.channel }, 'redis unavailable: events stay on this replica');
