@@ -1,54 +1,77 @@
 import { repositoryModule, runInNode } from '../../lib/testing/runInNode.js';
-import { DEFERRED_TELEMETRY_MODULES } from './apolloGateway.js';
+import { DEFERRED_MODULES } from './apolloGateway.js';
+
+interface Loaded {
+  /** Whether each deferred module's cache entry is still the stand-in, by specifier. */
+  standIn: Record<string, boolean>;
+  /** Files loaded of each deferred module's package (1 while only the stand-in is), by specifier. */
+  perModule: Record<string, number>;
+  /** Files of gcp-metadata, which Google's resource detector requires. */
+  gcpMetadata: number;
+  /** After constructing a gateway with Apollo's telemetry on: what it registered to shut down. */
+  disposers?: number;
+  /** typeof each deferred module's real exports, once read. */
+  kinds?: Record<string, string>;
+}
 
 /**
  * Loads gateway/federation/apolloGateway.ts in a process of its own (Jest's module registry ignores
- * writes to require.cache), optionally constructs an ApolloGateway with Apollo's usage telemetry on,
- * and reports how many files of each deferred module's package are loaded.
+ * writes to require.cache); with `use`, then constructs an ApolloGateway with Apollo's usage
+ * telemetry on and reads the protobuf as a query plan trace would.
  */
-function loadedFiles(construct: boolean): { perModule: Record<string, number>; gcpMetadata: number; disposers?: number; kinds?: string[] } {
+function loadedFiles(use: boolean): Loaded {
   const code = `
     import { createRequire } from 'node:module';
     import { readFileSync } from 'node:fs';
-    const { ApolloGateway, APOLLO_TELEMETRY_MODULE, DEFERRED_TELEMETRY_MODULES } = await import(${repositoryModule('gateway/federation/apolloGateway.ts')});
-    const require = createRequire(APOLLO_TELEMETRY_MODULE);
+    const { ApolloGateway, DEFERRED_MODULES } = await import(${repositoryModule('gateway/federation/apolloGateway.ts')});
+    const here = createRequire(import.meta.url);
+    const entries = Object.entries(DEFERRED_MODULES).flatMap(([from, specs]) => specs.map((spec) => [spec, createRequire(here.resolve(from))]));
     // The folder of the package a resolved file belongs to (the last node_modules in its path).
     const packageOf = (file) => file.match(/^(.*\\/node_modules\\/(?:@[^/]+\\/)?[^/]+\\/)/)[1];
-    const count = () => Object.fromEntries(DEFERRED_TELEMETRY_MODULES.map((spec) => {
+    const count = () => Object.fromEntries(entries.map(([spec, require]) => {
       const dir = packageOf(require.resolve(spec));
       return [spec, Object.keys(require.cache).filter((file) => file.startsWith(dir)).length];
     }));
     const result = {};
-    if (${construct}) {
+    if (${use}) {
       const gateway = new ApolloGateway({ supergraphSdl: readFileSync('supergraph.graphql', 'utf8') });
       result.disposers = gateway.toDispose.length;
-      result.kinds = DEFERRED_TELEMETRY_MODULES.map((spec) => typeof require(spec));
+      const protobuf = entries.find(([spec]) => spec === '@apollo/usage-reporting-protobuf')[1]('@apollo/usage-reporting-protobuf');
+      new protobuf.Trace.QueryPlanNode();
+      // Read each (node-cpu-count is read only when metrics are exported), then take the real module.
+      result.kinds = Object.fromEntries(entries.map(([spec, require]) => [spec, (Object.keys(require(spec)), typeof require(spec))]));
     }
     result.perModule = count();
-    result.gcpMetadata = Object.keys(require.cache).filter((file) => file.includes('/node_modules/gcp-metadata/')).length;
+    // A module Node loaded has the folders it resolves from; the stand-in has none.
+    result.standIn = Object.fromEntries(entries.map(([spec, require]) => [spec, require.cache[require.resolve(spec)]?.paths.length === 0]));
+    result.gcpMetadata = Object.keys(here.cache).filter((file) => file.includes('/node_modules/gcp-metadata/')).length;
     console.log(JSON.stringify(result));
     process.exit(0); // the telemetry's exporter would otherwise keep the process alive
   `;
   // Apollo's telemetry is on unless APOLLO_TELEMETRY_DISABLED is set.
-  return runInNode(code, { APOLLO_TELEMETRY_DISABLED: construct ? undefined : 'true' });
+  return runInNode<Loaded>(code, { APOLLO_TELEMETRY_DISABLED: use ? undefined : 'true' });
 }
 
-describe('@apollo/gateway loaded with its usage telemetry deferred', () => {
-  it('loads none of the telemetry packages with the gateway: one stand-in file each, and nothing they require', () => {
+const SPECIFIERS = Object.values(DEFERRED_MODULES).flat();
+/** Packages of a single file: loading the real one adds no file. */
+const SINGLE_FILE = new Set(['node-cpu-count', '@apollo/usage-reporting-protobuf']);
+
+describe('@apollo/gateway loaded with what it requires for features left off deferred', () => {
+  it('loads none of those packages with the gateway: one stand-in file each, and nothing they require', () => {
     const loaded = loadedFiles(false);
-    expect(loaded.perModule).toEqual(Object.fromEntries(DEFERRED_TELEMETRY_MODULES.map((spec) => [spec, 1])));
+    expect(loaded.standIn).toEqual(Object.fromEntries(SPECIFIERS.map((spec) => [spec, true])));
+    expect(loaded.perModule).toEqual(Object.fromEntries(SPECIFIERS.map((spec) => [spec, 1])));
     expect(loaded.gcpMetadata).toBe(0);
   });
 
-  it('loads them when a gateway is constructed with the telemetry on, which then works as before', () => {
+  it('loads them when used: a gateway constructed with the telemetry on works as before, and so does a trace', () => {
     const loaded = loadedFiles(true);
+    expect(loaded.standIn).toEqual(Object.fromEntries(SPECIFIERS.map((spec) => [spec, false])));
     // The meter provider was created, and its shutdown registered.
     expect(loaded.disposers).toBeGreaterThanOrEqual(1);
-    for (const spec of DEFERRED_TELEMETRY_MODULES) {
-      if (spec !== 'node-cpu-count') expect(loaded.perModule[spec]).toBeGreaterThan(1);
-    }
+    for (const spec of SPECIFIERS) if (!SINGLE_FILE.has(spec)) expect(loaded.perModule[spec]).toBeGreaterThan(1);
     expect(loaded.gcpMetadata).toBeGreaterThan(0);
     // A stand-in can only be an object: each real module's exports must be one.
-    expect(loaded.kinds).toEqual(DEFERRED_TELEMETRY_MODULES.map(() => 'object'));
+    expect(loaded.kinds).toEqual(Object.fromEntries(SPECIFIERS.map((spec) => [spec, 'object'])));
   });
 });
