@@ -3,7 +3,7 @@
  * the proxy's thread nor another database, PostgreSQL's error fields survive the thread boundary, and
  * closed databases leave no thread behind.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '../../lib/logger.js';
@@ -115,6 +115,16 @@ describe('databases opened early (openPgliteEarly, as the platform does before i
       await gamma.close();
     }
   }, 60_000);
+
+  it('leaves a directory it cannot make to the driver, which reports it', async () => {
+    const file = join(dir, 'not-a-directory');
+    writeFileSync(file, '');
+    const closeLeft = openPgliteEarly(file, ['zeta']);
+    expect(earlyDatabases()).toEqual([]);
+    await closeLeft();
+    const driver = createPgliteDriver({ dataDir: file, poolWaitMs: 5_000, logger: createLogger('test', 'silent') });
+    await expect(driver.open('zeta')).rejects.toThrow(/ENOTDIR|EEXIST/);
+  });
 
   it('does nothing for in-memory databases', async () => {
     const closeLeft = openPgliteEarly('memory://', ['epsilon']);

@@ -168,7 +168,11 @@ export function openPgliteEarly(dataDir: string, services: readonly string[]): (
   for (const service of services) {
     const location = resolve(dataDir, service);
     if (earlyThreads.has(location)) continue;
-    mkdirSync(location, { recursive: true });
+    try {
+      mkdirSync(location, { recursive: true });
+    } catch {
+      continue; // the driver's open() meets it again and reports it
+    }
     const thread = new PgliteThread(location, service);
     // A failure is reported by the open() that takes the thread, or dropped with it.
     thread.opened.catch(() => {});
