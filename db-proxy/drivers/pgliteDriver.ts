@@ -180,11 +180,7 @@ export function openPgliteEarly(dataDir: string, services: readonly string[]): (
     started.push(location);
   }
   return async () => {
-    const left = started.flatMap((location) => {
-      const thread = earlyThreads.get(location);
-      earlyThreads.delete(location);
-      return thread ? [thread] : [];
-    });
+    const left = started.flatMap((location) => takeEarlyThread(location) ?? []);
     await Promise.all(left.map((thread) => thread.opened.then(() => thread.close(), () => thread.terminate())));
   };
 }

@@ -8,11 +8,11 @@
  *
  * `runOneByteScenario()` spawns it and reads the answer.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { runNodeForJson } from '../../lib/testing/runInNode.js';
 
 export type Scenario = 'subgraph' | 'schemaFile' | 'compose' | 'supergraph';
 
@@ -26,19 +26,8 @@ export interface ScenarioResult {
 
 const SCRIPT = fileURLToPath(import.meta.url);
 
-export function runOneByteScenario(scenario: Scenario, names: 'kept' | 'alone'): Promise<ScenarioResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', SCRIPT, scenario, names], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      if (code !== 0) reject(new Error(`scenario ${scenario} ${names} failed (${code}): ${err.slice(-2000)}`));
-      else resolve(JSON.parse(out.trim().split('\n').pop() as string) as ScenarioResult);
-    });
-  });
+export async function runOneByteScenario(scenario: Scenario, names: 'kept' | 'alone'): Promise<ScenarioResult> {
+  return runNodeForJson<ScenarioResult>([SCRIPT, scenario, names]);
 }
 
 /** A Federation 2 subgraph with a directive of its own (the platform's subgraphs have @cacheControl). */
